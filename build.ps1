@@ -1,0 +1,135 @@
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks the BatchRequest module.
+.DESCRIPTION
+    build (default)  compiles the solution and assembles out/BatchRequest, the folder Import-Module takes.
+    test             build, then xunit, then Pester in a child pwsh against out/BatchRequest;
+                     the last line is "N passed, N failed" and the exit code is non-zero on any failure.
+    demo             build, start the sample API on loopback, send 1,000 records at -ThrottleLimit 40.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('build', 'test', 'demo')]
+    [string] $Task = 'build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+. (Join-Path $PSScriptRoot 'tests/common.ps1')
+
+$OutDir = Join-Path $PSScriptRoot 'out'
+$ModuleDir = Join-Path $OutDir 'BatchRequest'
+$ServerDir = Join-Path $OutDir 'testserver'
+$ResultsDir = Join-Path $OutDir 'test-results'
+
+function Invoke-Dotnet {
+    & (Get-DotnetPath) @args
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args[0]) failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    Write-Host "Building ($Configuration)..."
+    Invoke-Dotnet build (Join-Path $PSScriptRoot 'BatchRequestModule.sln') -c $Configuration --nologo -v quiet '-clp:ErrorsOnly'
+
+    # One folder that Import-Module takes by path: the manifest, the non-compiled files, the binaries.
+    Remove-Item -LiteralPath $ModuleDir, $ServerDir -Recurse -Force -ErrorAction Ignore
+    $bin = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'bin') -Force
+    Copy-Item -LiteralPath (Join-Path $PSScriptRoot 'BatchRequest.psd1') -Destination $ModuleDir
+    Copy-Item -Path (Join-Path $PSScriptRoot 'module/*') -Destination $ModuleDir -Recurse
+    $moduleBuild = Join-Path $PSScriptRoot "src/BatchRequest.Module/bin/$Configuration/net8.0"
+    Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Destination $bin
+    Copy-Item -Path (Join-Path $PSScriptRoot "tests/BatchRequest.TestServer/bin/$Configuration/net10.0") -Destination $ServerDir -Recurse
+    Write-Host "Module assembled in $ModuleDir"
+}
+
+function Invoke-UnitTests {
+    $project = Join-Path $PSScriptRoot 'tests/units/BatchRequest.Tests/BatchRequest.Tests.csproj'
+    & (Get-DotnetPath) test $project -c $Configuration --no-build --nologo `
+        --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=minimal' --results-directory $ResultsDir | Out-Host
+    $trx = Join-Path $ResultsDir 'xunit.trx'
+    if (-not (Test-Path -LiteralPath $trx)) { return @{ Passed = 0; Failed = 1 } }
+    $counters = ([xml](Get-Content -LiteralPath $trx -Raw)).TestRun.ResultSummary.Counters
+    @{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout }
+}
+
+function Invoke-PesterTests {
+    Invoke-Dotnet restore (Join-Path $PSScriptRoot 'tests/TestTools.proj') --nologo -v quiet
+    $packages = ((& (Get-DotnetPath) nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+    $pester = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+    $summary = Join-Path $ResultsDir 'pester-summary.json'
+    Remove-Item -LiteralPath $summary -ErrorAction Ignore
+
+    # A loaded binary module cannot be unloaded, so Pester runs in a fresh pwsh against the built output.
+    $pwsh = @(Get-PwshCommand)
+    $runner = Join-Path $PSScriptRoot 'tests/Invoke-PesterRun.ps1'
+    $env:BATCHREQUEST_MODULE = Join-Path $ModuleDir 'BatchRequest.psd1'
+    $env:BATCHREQUEST_TEST_SERVER = Join-Path $ServerDir 'BatchRequest.TestServer.dll'
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $runner -PesterPath $pester -SummaryPath $summary | Out-Host
+    if (-not (Test-Path -LiteralPath $summary)) { return @{ Passed = 0; Failed = 1 } }
+    $counts = Get-Content -LiteralPath $summary -Raw | ConvertFrom-Json
+    @{ Passed = [int]$counts.Passed; Failed = [int]$counts.Failed }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    New-Item -ItemType Directory -Path $ResultsDir -Force | Out-Null
+    Remove-Item -Path (Join-Path $ResultsDir '*') -Recurse -Force -ErrorAction Ignore
+    $unit = Invoke-UnitTests
+    $behaviour = Invoke-PesterTests
+    $passed = $unit.Passed + $behaviour.Passed
+    $failed = $unit.Failed + $behaviour.Failed
+    Write-Host "xunit: $($unit.Passed) passed, $($unit.Failed) failed; Pester: $($behaviour.Passed) passed, $($behaviour.Failed) failed"
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Import-Module (Join-Path $ModuleDir 'BatchRequest.psd1')
+    $server = Start-TestServer
+    try {
+        $count = 1000; $latencyMs = 50; $throttle = 40
+        $file = Join-Path $OutDir 'demo-requests.json'
+        $records = foreach ($i in 1..$count) { @{ id = "order-$i"; uri = "$($server.BaseUri)delay/$($latencyMs)?id=order-$i" } }
+        $null = New-RequestFile -Path $file -Records $records
+
+        # Warm the connection pool's code paths once, then measure the real batch.
+        $null = Import-RequestFile $file | Select-Object -First 1 | Invoke-BatchRequest
+        Reset-TestServer $server
+
+        Write-Host "Sending $count records to an API that answers after $latencyMs ms, at -ThrottleLimit $throttle..."
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $results = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit $throttle
+        $clock.Stop()
+
+        $stats = Get-TestServerStats $server
+        $elapsed = $clock.Elapsed.TotalSeconds
+        $bound = $count * $latencyMs / 1000 / $throttle
+        [pscustomobject]@{
+            Records             = $results.Count
+            Succeeded           = @($results | Where-Object Status -EQ 'Succeeded').Count
+            ElapsedSeconds      = [math]::Round($elapsed, 2)
+            RequestsPerSecond   = [math]::Round($count / $elapsed)
+            ServerMaxInFlight   = $stats.maxInFlight
+            ServerConnections   = $stats.connections
+            LowerBoundSeconds   = $bound
+            RatioToBound        = [math]::Round($elapsed / $bound, 2)
+            SerialSeconds       = $count * $latencyMs / 1000
+        } | Format-List | Out-Host
+    }
+    finally {
+        Stop-TestServer $server
+    }
+}
+
+switch ($Task) {
+    'build' { Invoke-Build }
+    'test' { Invoke-Test }
+    'demo' { Invoke-Demo }
+}

@@ -1,0 +1,42 @@
+using System;
+
+namespace BatchRequest.Engine.Requests;
+
+/// <summary>A request file, or one record in it, cannot be used. Carries a stable id and the position.</summary>
+public sealed class RequestFileException : Exception
+{
+    public RequestFileException(string errorId, string message, RecordPosition position, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        ErrorId = errorId;
+        Position = position;
+    }
+
+    /// <summary>Stable identifier of the problem, such as RequestFileMalformed or RequestMissingUri.</summary>
+    public string ErrorId { get; }
+
+    public RecordPosition Position { get; }
+}
+
+/// <summary>Where in a file something is: 1-based line and column, and the record number when known.</summary>
+public readonly struct RecordPosition
+{
+    public RecordPosition(string file, long line, long column, long recordNumber = 0)
+    {
+        File = file;
+        Line = line;
+        Column = column;
+        RecordNumber = recordNumber;
+    }
+
+    public string File { get; }
+
+    public long Line { get; }
+
+    public long Column { get; }
+
+    /// <summary>1-based number of the record in its file; 0 when the problem is not in one record.</summary>
+    public long RecordNumber { get; }
+
+    public override string ToString() => $"{File}:{Line}:{Column}";
+}

@@ -1,0 +1,43 @@
+using System;
+using System.Collections.Generic;
+
+namespace BatchRequest.Engine.Requests;
+
+/// <summary>One HTTP request of a batch, as read from a request file or built in a script.</summary>
+public sealed class RequestRecord
+{
+    private static readonly IReadOnlyDictionary<string, string> NoHeaders =
+        new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    public RequestRecord(string id, string method, Uri uri)
+    {
+        Id = id ?? throw new ArgumentNullException(nameof(id));
+        Method = (method ?? throw new ArgumentNullException(nameof(method))).ToUpperInvariant();
+        Uri = uri ?? throw new ArgumentNullException(nameof(uri));
+    }
+
+    /// <summary>Stable identity of the record: its own id, or file and record number.</summary>
+    public string Id { get; }
+
+    public string Method { get; }
+
+    public Uri Uri { get; }
+
+    /// <summary>Headers of this record; names compare case-insensitively.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = NoHeaders;
+
+    public string? Body { get; init; }
+
+    /// <summary>Media type of <see cref="Body"/>; null lets the sender choose.</summary>
+    public string? ContentType { get; init; }
+
+    /// <summary>Per-record budget for all attempts, overriding the batch default.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>Where the record came from (file and line), for error messages.</summary>
+    public string? Source { get; init; }
+
+    public override string ToString() => $"{Method} {Uri}";
+}

@@ -1,0 +1,18 @@
+namespace BatchRequest.Engine.Sending;
+
+/// <summary>Why a record did not succeed; <see cref="None"/> for successes.</summary>
+public enum ErrorKind
+{
+    None,
+    HttpStatus,
+    Timeout,
+    ConnectFailed,
+    DnsFailure,
+    ConnectionReset,
+    ProtocolError,
+    TlsFailure,
+    ResponseTooLarge,
+    Throttled,
+    Canceled,
+    Unexpected,
+}

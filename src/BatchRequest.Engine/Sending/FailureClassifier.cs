@@ -1,0 +1,85 @@
+using System;
+using System.IO;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Security.Authentication;
+
+namespace BatchRequest.Engine.Sending;
+
+/// <summary>The retry policy's rules: what a failure was, and whether it may be tried again.</summary>
+internal static class FailureClassifier
+{
+    /// <summary>Methods whose repetition has the same effect as one request (RFC 9110, 9.2.2).</summary>
+    public static bool IsIdempotent(string method) =>
+        method is "GET" or "HEAD" or "OPTIONS" or "PUT" or "DELETE" or "TRACE";
+
+    /// <summary>Whether an answer with this status is worth another attempt.</summary>
+    /// <param name="mayResend">The request may be sent twice: idempotent, keyed, or allowed by the caller.</param>
+    public static bool ShouldRetry(int statusCode, bool mayResend) => statusCode switch
+    {
+        429 => true,
+        408 or 500 or 502 or 503 or 504 => mayResend,
+        _ => false,
+    };
+
+    /// <summary>Whether a transport failure is worth another attempt.</summary>
+    public static bool ShouldRetry(ErrorKind kind, bool mayResend) => kind switch
+    {
+        ErrorKind.ConnectFailed or ErrorKind.DnsFailure => true,
+        ErrorKind.Timeout or ErrorKind.ConnectionReset or ErrorKind.ProtocolError => mayResend,
+        _ => false,
+    };
+
+    /// <summary>True when the request may have been read by the server before the failure.</summary>
+    public static bool MayHaveReachedServer(ErrorKind kind) =>
+        kind is ErrorKind.Timeout or ErrorKind.ConnectionReset or ErrorKind.ProtocolError;
+
+    /// <summary>Names a transport failure by walking its inner exceptions.</summary>
+    public static ErrorKind KindOf(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case AttemptTimeoutException:
+                    return ErrorKind.Timeout;
+                case ResponseTooLargeException:
+                    return ErrorKind.ResponseTooLarge;
+                case AuthenticationException:
+                    return ErrorKind.TlsFailure;
+                case SocketException socket:
+                    return KindOf(socket.SocketErrorCode);
+                case OperationCanceledException:
+                    return ErrorKind.Canceled;
+#if NET8_0_OR_GREATER
+                case HttpRequestException { HttpRequestError: var error } when error != HttpRequestError.Unknown:
+                    return KindOf(error);
+#endif
+            }
+        }
+
+        return exception is HttpRequestException or IOException ? ErrorKind.ConnectionReset : ErrorKind.Unexpected;
+    }
+
+    private static ErrorKind KindOf(SocketError error) => error switch
+    {
+        SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ErrorKind.DnsFailure,
+        SocketError.ConnectionRefused or SocketError.NetworkUnreachable or SocketError.HostUnreachable
+            or SocketError.AddressNotAvailable => ErrorKind.ConnectFailed,
+        SocketError.TimedOut => ErrorKind.Timeout,
+        _ => ErrorKind.ConnectionReset,
+    };
+
+#if NET8_0_OR_GREATER
+    private static ErrorKind KindOf(HttpRequestError error) => error switch
+    {
+        HttpRequestError.NameResolutionError => ErrorKind.DnsFailure,
+        HttpRequestError.ConnectionError => ErrorKind.ConnectFailed,
+        HttpRequestError.SecureConnectionError => ErrorKind.TlsFailure,
+        HttpRequestError.HttpProtocolError or HttpRequestError.InvalidResponse
+            or HttpRequestError.VersionNegotiationError => ErrorKind.ProtocolError,
+        HttpRequestError.ConfigurationLimitExceeded => ErrorKind.ResponseTooLarge,
+        _ => ErrorKind.ConnectionReset,
+    };
+#endif
+}

@@ -1,0 +1,37 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace BatchRequest.Engine.Sending;
+
+/// <summary>
+/// Holds back every attempt to a host that answered 429 or 503 with Retry-After, so that all workers wait
+/// out the server's demand together instead of stampeding back one by one.
+/// </summary>
+internal sealed class HostPauseGate
+{
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _resumeAt = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TimeProvider _time;
+
+    public HostPauseGate(TimeProvider time) => _time = time;
+
+    /// <summary>Extends the host's pause to at least <paramref name="delay"/> from now.</summary>
+    public void Pause(string host, TimeSpan delay)
+    {
+        var until = _time.GetUtcNow() + delay;
+        _resumeAt.AddOrUpdate(host, until, (_, current) => current > until ? current : until);
+    }
+
+    /// <summary>Completes when the host may be sent to again.</summary>
+    public Task WaitAsync(string host, CancellationToken cancellationToken)
+    {
+        if (!_resumeAt.TryGetValue(host, out var until))
+        {
+            return Task.CompletedTask;
+        }
+
+        var remaining = until - _time.GetUtcNow();
+        return remaining > TimeSpan.Zero ? _time.Delay(remaining, cancellationToken) : Task.CompletedTask;
+    }
+}

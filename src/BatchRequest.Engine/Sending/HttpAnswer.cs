@@ -1,0 +1,30 @@
+using System;
+using System.Collections.Generic;
+
+namespace BatchRequest.Engine.Sending;
+
+/// <summary>A complete HTTP answer to one attempt: status, headers and the whole body.</summary>
+internal sealed class HttpAnswer
+{
+    public HttpAnswer(int statusCode, string? reasonPhrase, IReadOnlyDictionary<string, string> headers)
+    {
+        StatusCode = statusCode;
+        ReasonPhrase = reasonPhrase;
+        Headers = headers;
+    }
+
+    public int StatusCode { get; }
+
+    public string? ReasonPhrase { get; }
+
+    public IReadOnlyDictionary<string, string> Headers { get; }
+
+    public string? Body { get; init; }
+
+    public string? ContentType { get; init; }
+
+    /// <summary>The server's Retry-After, when it sent a valid one on a 429 or 503.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    public bool IsSuccess => StatusCode is >= 200 and <= 299;
+}

@@ -1,0 +1,391 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net.Http;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Resources;
+using Polly;
+using Polly.Retry;
+
+namespace BatchRequest.Engine.Sending;
+
+/// <summary>
+/// Sends one record at a time through a shared connection pool, with the batch's retry policy, and turns
+/// whatever happened into exactly one <see cref="BatchResult"/>. Safe to call from many workers at once.
+/// </summary>
+public sealed class RequestSender : IDisposable
+{
+    private static readonly ResiliencePropertyKey<AttemptState> StateKey = new("BatchRequest.AttemptState");
+
+    private readonly SenderOptions _options;
+    private readonly TimeProvider _time;
+    private readonly HttpClient _client;
+    private readonly HostPauseGate _pauses;
+    private readonly ResiliencePipeline<HttpAnswer> _pipeline;
+    private readonly Action<RetryNotice>? _onRetry;
+
+    /// <param name="options">Validated here; not to be changed afterwards.</param>
+    /// <param name="onRetry">Called on a worker thread before each retry; must not block.</param>
+    /// <param name="handler">Replaces the default connection pool (tests); disposed with the sender.</param>
+    /// <param name="timeProvider">Clock for backoff and pauses; the system clock by default.</param>
+    public RequestSender(
+        SenderOptions options,
+        Action<RetryNotice>? onRetry = null,
+        HttpMessageHandler? handler = null,
+        TimeProvider? timeProvider = null)
+    {
+        options.Validate();
+        _options = options;
+        _onRetry = onRetry;
+        _time = timeProvider ?? TimeProvider.System;
+        _pauses = new HostPauseGate(_time);
+
+        // Timeouts are ours, per attempt and per body read; HttpClient's single timeout cannot tell them apart.
+        _client = new HttpClient(handler ?? HttpHandlerFactory.Create(options), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _pipeline = BuildPipeline();
+    }
+
+    /// <summary>Sends the record, retrying as the policy allows. Never throws for a failed request.</summary>
+    /// <param name="cancellationToken">Stops the batch: no new attempt starts and the one in flight is aborted.</param>
+    public async Task<BatchResult> SendAsync(RequestRecord record, CancellationToken cancellationToken)
+    {
+        var state = new AttemptState(record, MayResend(record), IdempotencyKeyOf(record));
+        var startTime = _time.GetUtcNow();
+        var started = _time.GetTimestamp();
+
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (record.Timeout is { } recordTimeout)
+        {
+            budget.CancelAfter(recordTimeout);
+        }
+
+        var context = ResilienceContextPool.Shared.Get(budget.Token);
+        context.Properties.Set(StateKey, state);
+        Outcome<HttpAnswer> outcome;
+        try
+        {
+            outcome = await _pipeline.ExecuteOutcomeAsync(
+                static (ctx, s) => s.Sender.AttemptAsync(ctx, s.State),
+                context,
+                (Sender: this, State: state)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        var budgetExpired = budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+        return Conclude(state, outcome, budgetExpired, startTime, _time.GetElapsedTime(started));
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private ResiliencePipeline<HttpAnswer> BuildPipeline()
+    {
+        var builder = new ResiliencePipelineBuilder<HttpAnswer> { TimeProvider = _time };
+        if (_options.MaximumRetryCount > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpAnswer>
+            {
+                MaxRetryAttempts = _options.MaximumRetryCount,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.RetryInterval,
+                MaxDelay = _options.MaximumRetryDelay,
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.Properties.GetValue(StateKey, null!))),
+                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Result?.RetryAfter),
+                OnRetry = args =>
+                {
+                    var state = args.Context.Properties.GetValue(StateKey, null!);
+                    _onRetry?.Invoke(new RetryNotice(
+                        state.Record,
+                        args.AttemptNumber + 2,
+                        args.RetryDelay,
+                        Describe(args.Outcome),
+                        args.Outcome.Result?.RetryAfter is not null));
+                    return default;
+                },
+            });
+        }
+
+        return builder.Build();
+    }
+
+    private bool ShouldRetry(Outcome<HttpAnswer> outcome, AttemptState state)
+    {
+        if (outcome.Exception is { } exception)
+        {
+            return FailureClassifier.ShouldRetry(FailureClassifier.KindOf(exception), state.MayResend);
+        }
+
+        var answer = outcome.Result!;
+        return !answer.IsSuccess && !IsThrottled(answer) && FailureClassifier.ShouldRetry(answer.StatusCode, state.MayResend);
+    }
+
+    private bool IsThrottled(HttpAnswer answer) => answer.RetryAfter > _options.MaximumRetryAfter;
+
+    private async ValueTask<Outcome<HttpAnswer>> AttemptAsync(ResilienceContext context, AttemptState state)
+    {
+        var cancellationToken = context.CancellationToken;
+        var record = state.Record;
+        try
+        {
+            await _pauses.WaitAsync(record.Uri.Authority, cancellationToken).ConfigureAwait(false);
+            state.Attempts++;
+            using var request = BuildMessage(state);
+
+            // One timer per attempt: first it bounds the wait for headers, then each read of the body.
+            using var attemptTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attemptTimer.CancelAfter(_options.ConnectionTimeout);
+            HttpResponseMessage response;
+            try
+            {
+                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimer.Token)
+                    .ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new AttemptTimeoutException(Text.Format(Messages.HeadersTimedOut, _options.ConnectionTimeout.TotalSeconds));
+            }
+
+            using (response)
+            {
+                var answer = await ReadAnswerAsync(response, attemptTimer, cancellationToken).ConfigureAwait(false);
+                if (answer.RetryAfter is { } wait && !IsThrottled(answer))
+                {
+                    _pauses.Pause(record.Uri.Authority, wait);
+                }
+
+                return Outcome.FromResult(answer);
+            }
+        }
+        catch (Exception exception)
+        {
+            return Outcome.FromException<HttpAnswer>(exception);
+        }
+    }
+
+    private HttpRequestMessage BuildMessage(AttemptState state)
+    {
+        var record = state.Record;
+        var request = new HttpRequestMessage(new HttpMethod(record.Method), record.Uri) { Version = _options.HttpVersion };
+#if NET8_0_OR_GREATER
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+#endif
+        if (record.Body is not null)
+        {
+            request.Content = new StringContent(record.Body, Encoding.UTF8);
+            request.Content.Headers.Remove("Content-Type");
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", record.ContentType ?? "text/plain; charset=utf-8");
+        }
+
+        foreach (var header in record.Headers)
+        {
+            if (!request.Headers.TryAddWithoutValidation(header.Key, header.Value) && request.Content is not null)
+            {
+                request.Content.Headers.Remove(header.Key);
+                request.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        if (_options.IdempotencyKeyHeader is { } keyHeader)
+        {
+            request.Headers.Remove(keyHeader);
+            request.Headers.TryAddWithoutValidation(keyHeader, state.IdempotencyKey);
+        }
+
+        return request;
+    }
+
+    private async Task<HttpAnswer> ReadAnswerAsync(
+        HttpResponseMessage response,
+        CancellationTokenSource readTimer,
+        CancellationToken cancellationToken)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in response.Headers.Concat(response.Content.Headers))
+        {
+            headers[header.Key] = string.Join(", ", header.Value);
+        }
+
+        var body = await ReadBodyAsync(response.Content, readTimer, cancellationToken).ConfigureAwait(false);
+        var contentType = response.Content.Headers.ContentType;
+        var statusCode = (int)response.StatusCode;
+        return new HttpAnswer(statusCode, response.ReasonPhrase, headers)
+        {
+            Body = body.Count == 0 ? null : Decode(body, contentType?.CharSet),
+            ContentType = contentType?.MediaType,
+            RetryAfter = RetryAfter.AppliesTo(statusCode) ? RetryAfter.Parse(headers, _time.GetUtcNow()) : null,
+        };
+    }
+
+    /// <summary>Reads the whole body, bounded in size and in idle time between reads.</summary>
+    private async Task<ArraySegment<byte>> ReadBodyAsync(
+        HttpContent content,
+        CancellationTokenSource readTimer,
+        CancellationToken cancellationToken)
+    {
+        using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+        using var body = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (true)
+            {
+                // HttpClient's timeouts end at the headers; a server that stalls mid-body is caught here.
+                readTimer.CancelAfter(_options.OperationTimeout);
+                int read;
+                try
+                {
+                    read = await stream.ReadAsync(chunk, 0, chunk.Length, readTimer.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new AttemptTimeoutException(Text.Format(Messages.BodyStalled, _options.OperationTimeout.TotalSeconds));
+                }
+
+                if (read == 0)
+                {
+                    return new ArraySegment<byte>(body.GetBuffer(), 0, (int)body.Length);
+                }
+
+                if (body.Length + read > _options.MaximumResponseBytes)
+                {
+                    throw new ResponseTooLargeException(Text.Format(Messages.ResponseTooLarge, _options.MaximumResponseBytes));
+                }
+
+                body.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static string Decode(ArraySegment<byte> body, string? charset)
+    {
+        var encoding = Encoding.UTF8;
+        if (!string.IsNullOrEmpty(charset))
+        {
+            try
+            {
+                encoding = Encoding.GetEncoding(charset!.Trim('"'));
+            }
+            catch (ArgumentException)
+            {
+                // An unknown charset is the server's mistake; UTF-8 is the best guess for a modern API.
+            }
+        }
+
+        return encoding.GetString(body.Array!, body.Offset, body.Count);
+    }
+
+    private BatchResult Conclude(
+        AttemptState state,
+        Outcome<HttpAnswer> outcome,
+        bool budgetExpired,
+        DateTimeOffset startTime,
+        TimeSpan duration)
+    {
+        var record = state.Record;
+        if (outcome.Result is { } answer)
+        {
+            var throttled = IsThrottled(answer);
+            return new BatchResult(record, answer.IsSuccess ? BatchStatus.Succeeded : throttled ? BatchStatus.Throttled : BatchStatus.Failed)
+            {
+                StatusCode = answer.StatusCode,
+                Attempts = state.Attempts,
+                StartTime = startTime,
+                Duration = duration,
+                ErrorKind = answer.IsSuccess ? ErrorKind.None : throttled ? ErrorKind.Throttled : ErrorKind.HttpStatus,
+                Error = answer.IsSuccess ? null : throttled
+                    ? Text.Format(Messages.RetryAfterTooLong, answer.RetryAfter!.Value.TotalSeconds, _options.MaximumRetryAfter.TotalSeconds)
+                    : Text.Format(Messages.HttpStatusFailed, answer.StatusCode, answer.ReasonPhrase),
+                Content = answer.Body,
+                ContentType = answer.ContentType,
+                Headers = answer.Headers,
+            };
+        }
+
+        var exception = outcome.Exception!;
+        var kind = budgetExpired ? ErrorKind.Timeout : FailureClassifier.KindOf(exception);
+        BatchStatus status;
+        string message;
+        if (kind == ErrorKind.Canceled)
+        {
+            status = state.Attempts == 0 ? BatchStatus.NotSent : BatchStatus.Canceled;
+            message = state.Attempts == 0 ? Messages.StoppedBeforeSending : Messages.StoppedInFlight;
+        }
+        else
+        {
+            status = FailureClassifier.MayHaveReachedServer(kind) && !state.MayResend ? BatchStatus.OutcomeUnknown : BatchStatus.Failed;
+            message = budgetExpired
+                ? Text.Format(Messages.RecordBudgetExpired, record.Timeout!.Value.TotalSeconds)
+                : exception.Message;
+        }
+
+        return new BatchResult(record, status)
+        {
+            Attempts = state.Attempts,
+            StartTime = startTime,
+            Duration = duration,
+            ErrorKind = kind,
+            Error = message,
+            Exception = exception,
+        };
+    }
+
+    private static string Describe(Outcome<HttpAnswer> outcome) => outcome.Exception is { } exception
+        ? $"{FailureClassifier.KindOf(exception)}: {exception.Message}"
+        : $"{outcome.Result!.StatusCode} ({outcome.Result.ReasonPhrase})";
+
+    private bool MayResend(RequestRecord record) =>
+        FailureClassifier.IsIdempotent(record.Method) || _options.RetryNonIdempotent || _options.IdempotencyKeyHeader is not null;
+
+    private string? IdempotencyKeyOf(RequestRecord record)
+    {
+        if (_options.IdempotencyKeyHeader is null)
+        {
+            return null;
+        }
+
+        if (record.IdempotencyKey is not null)
+        {
+            return record.IdempotencyKey;
+        }
+
+        // Derived from the id alone, so every attempt and every rerun of the record carries the same key.
+        using var sha = SHA256.Create();
+        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(record.Id));
+        return BitConverter.ToString(hash, 0, 16).Replace("-", string.Empty).ToLowerInvariant();
+    }
+
+    /// <summary>What one record's attempts share: counted, read by the retry predicate.</summary>
+    private sealed class AttemptState
+    {
+        public AttemptState(RequestRecord record, bool mayResend, string? idempotencyKey)
+        {
+            Record = record;
+            MayResend = mayResend;
+            IdempotencyKey = idempotencyKey;
+        }
+
+        public RequestRecord Record { get; }
+
+        public bool MayResend { get; }
+
+        public string? IdempotencyKey { get; }
+
+        public int Attempts { get; set; }
+    }
+}

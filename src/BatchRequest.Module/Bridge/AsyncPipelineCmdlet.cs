@@ -1,0 +1,177 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+
+namespace BatchRequest.Bridge;
+
+/// <summary>
+/// The one bridge between worker threads and the pipeline thread. Workers only queue what they want written;
+/// the pipeline thread writes it, without blocking in <see cref="WriteQueued"/> and while it waits for work
+/// in <see cref="WaitWhileWriting"/>. <see cref="StopProcessing"/> only cancels.
+/// </summary>
+public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
+{
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
+    // A stop must wake a pipeline thread parked in WaitWhileWriting, not only cancel the workers.
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource<bool> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Channel<QueuedWrite> _queue = Channel.CreateUnbounded<QueuedWrite>(
+        new UnboundedChannelOptions { SingleReader = true });
+
+    private int _pipelineThreadId;
+    private DateTime _nextProgress = DateTime.MinValue;
+    private bool _disposed;
+
+    private enum WriteKind
+    {
+        Output,
+        Error,
+        Warning,
+        Verbose,
+        Debug,
+    }
+
+    /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
+    protected CancellationToken StopToken => _stopping.Token;
+
+    /// <summary>Queues an object for the output stream; safe from any thread.</summary>
+    protected void QueueOutput(object value) => Queue(WriteKind.Output, value);
+
+    /// <summary>Queues a non-terminating error; safe from any thread.</summary>
+    protected void QueueError(ErrorRecord error) => Queue(WriteKind.Error, error);
+
+    /// <summary>Queues a warning; safe from any thread.</summary>
+    protected void QueueWarning(string message) => Queue(WriteKind.Warning, message);
+
+    /// <summary>Queues a verbose message; safe from any thread.</summary>
+    protected void QueueVerbose(string message) => Queue(WriteKind.Verbose, message);
+
+    /// <summary>Queues a debug message; safe from any thread.</summary>
+    protected void QueueDebug(string message) => Queue(WriteKind.Debug, message);
+
+    /// <summary>Remembers the pipeline thread; derived classes call it first.</summary>
+    protected override void BeginProcessing() => _pipelineThreadId = Environment.CurrentManagedThreadId;
+
+    /// <summary>Writes everything queued so far, and progress when it is due, without waiting.</summary>
+    protected void WriteQueued()
+    {
+        EnsurePipelineThread();
+        while (!_stopping.IsCancellationRequested && _queue.Reader.TryRead(out var item))
+        {
+            Write(item);
+        }
+
+        if (!_stopping.IsCancellationRequested && DateTime.UtcNow >= _nextProgress && CreateProgress() is { } progress)
+        {
+            _nextProgress = DateTime.UtcNow + ProgressInterval;
+            WriteProgress(progress);
+        }
+    }
+
+    /// <summary>
+    /// Blocks the pipeline thread until <paramref name="work"/> completes, writing queued items as they arrive.
+    /// </summary>
+    /// <exception cref="PipelineStoppedException">The pipeline was stopped first.</exception>
+    protected void WaitWhileWriting(Task work)
+    {
+        EnsurePipelineThread();
+        while (true)
+        {
+            WriteQueued();
+            if (work.IsCompleted)
+            {
+                WriteQueued();
+                work.GetAwaiter().GetResult();
+                return;
+            }
+
+            if (_stopping.IsCancellationRequested)
+            {
+                // The workers are already cancelled; give them a moment to let go of their connections.
+                work.Wait(TimeSpan.FromSeconds(1));
+                throw new PipelineStoppedException();
+            }
+
+            Task.WaitAny(new[] { work, _queue.Reader.WaitToReadAsync().AsTask(), _stopped.Task }, ProgressInterval);
+        }
+    }
+
+    /// <summary>The progress to show now, or null for none; called on the pipeline thread.</summary>
+    protected virtual ProgressRecord? CreateProgress() => null;
+
+    /// <summary>Cancels the work; the pipeline thread notices and returns.</summary>
+    protected override void StopProcessing()
+    {
+        _stopping.Cancel();
+        _stopped.TrySetResult(true);
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            Dispose(true);
+            _stopping.Dispose();
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    /// <summary>Releases what the derived cmdlet owns.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    private void Queue(WriteKind kind, object payload)
+    {
+        // Unbounded: its length is bounded by the work in flight, because producers wait on the pipeline thread.
+        _queue.Writer.TryWrite(new QueuedWrite(kind, payload));
+    }
+
+    private void Write(QueuedWrite item)
+    {
+        switch (item.Kind)
+        {
+            case WriteKind.Output:
+                WriteObject(item.Payload);
+                break;
+            case WriteKind.Error:
+                WriteError((ErrorRecord)item.Payload);
+                break;
+            case WriteKind.Warning:
+                WriteWarning((string)item.Payload);
+                break;
+            case WriteKind.Verbose:
+                WriteVerbose((string)item.Payload);
+                break;
+            case WriteKind.Debug:
+                WriteDebug((string)item.Payload);
+                break;
+        }
+    }
+
+    private void EnsurePipelineThread()
+    {
+        if (Environment.CurrentManagedThreadId != _pipelineThreadId)
+        {
+            throw new InvalidOperationException(
+                "Pipeline writes must run on the thread that called BeginProcessing.");
+        }
+    }
+
+    private readonly struct QueuedWrite
+    {
+        public QueuedWrite(WriteKind kind, object payload)
+        {
+            Kind = kind;
+            Payload = payload;
+        }
+
+        public WriteKind Kind { get; }
+
+        public object Payload { get; }
+    }
+}

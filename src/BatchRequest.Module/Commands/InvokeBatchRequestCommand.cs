@@ -1,0 +1,162 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Threading;
+using BatchRequest.Bridge;
+using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Resources;
+using BatchRequest.Engine.Sending;
+using BatchRequest.Errors;
+
+namespace BatchRequest.Commands;
+
+/// <summary>Sends request records concurrently under a throttle, with retries, and emits one result per record.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "BatchRequest", SupportsShouldProcess = true)]
+[OutputType(typeof(BatchResult))]
+public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
+{
+    private RequestSender? _sender;
+    private BatchRunner? _runner;
+    private readonly Stopwatch _elapsed = new();
+    private long _taken;
+    private long _done;
+    private long _failed;
+    private long _retries;
+
+    /// <summary>A request to send, usually from Import-RequestFile.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public RequestRecord InputObject { get; set; } = null!;
+
+    /// <summary>Most requests in flight at once, and most connections opened to one host.</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int ThrottleLimit { get; set; } = 10;
+
+    /// <summary>Retries after the first attempt of a record; 0 sends each record once.</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int MaximumRetryCount { get; set; } = 3;
+
+    /// <summary>Base of the exponential backoff between attempts, in seconds; fractions allowed.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 3600.0)]
+    public double RetryIntervalSec { get; set; } = 1;
+
+    /// <summary>Time allowed per attempt until the response headers arrive, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86400.0)]
+    public double ConnectionTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>Idle time allowed between two reads of a response body, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86400.0)]
+    public double OperationTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>Longest Retry-After obeyed, in seconds; a longer demand ends the record as Throttled.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 86400.0)]
+    public double MaximumRetryAfterSec { get; set; } = 120;
+
+    /// <summary>Header that carries a per-record key, identical on every attempt; makes POST and PATCH retryable.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdempotencyKeyHeader { get; set; }
+
+    /// <summary>Retry POST and PATCH after failures that may have reached the server, at the risk of a double effect.</summary>
+    [Parameter]
+    public SwitchParameter RetryNonIdempotent { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        var options = new SenderOptions
+        {
+            ThrottleLimit = ThrottleLimit,
+            MaximumRetryCount = MaximumRetryCount,
+            RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
+            ConnectionTimeout = TimeSpan.FromSeconds(ConnectionTimeoutSeconds),
+            OperationTimeout = TimeSpan.FromSeconds(OperationTimeoutSeconds),
+            MaximumRetryAfter = TimeSpan.FromSeconds(MaximumRetryAfterSec),
+            IdempotencyKeyHeader = IdempotencyKeyHeader,
+            RetryNonIdempotent = RetryNonIdempotent,
+        };
+        _sender = new RequestSender(options, OnRetry);
+        _runner = new BatchRunner(_sender, ThrottleLimit, OnResult);
+        _runner.Start(StopToken);
+        _elapsed.Start();
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (!ShouldProcess(InputObject.ToString(), Messages.SendAction))
+        {
+            return;
+        }
+
+        _taken++;
+
+        // Back-pressure: while the queue is full the pipeline thread waits here, writing results meanwhile.
+        if (!_runner!.Input.TryWrite(InputObject))
+        {
+            WaitWhileWriting(_runner.Input.WriteAsync(InputObject, StopToken).AsTask());
+        }
+
+        WriteQueued();
+    }
+
+    protected override void EndProcessing()
+    {
+        _runner!.Input.Complete();
+        WaitWhileWriting(_runner.Completion);
+        WriteProgress(new ProgressRecord(1, Messages.ProgressActivity, Messages.ProgressDone) { RecordType = ProgressRecordType.Completed });
+    }
+
+    protected override ProgressRecord? CreateProgress()
+    {
+        var done = Interlocked.Read(ref _done);
+        var seconds = _elapsed.Elapsed.TotalSeconds;
+        var status = Text.Format(
+            Messages.ProgressStatus,
+            done,
+            _taken,
+            _taken - done,
+            seconds > 0 ? done / seconds : 0,
+            Interlocked.Read(ref _retries),
+            Interlocked.Read(ref _failed));
+        return new ProgressRecord(1, Messages.ProgressActivity, status);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _sender?.Dispose();
+        }
+    }
+
+    // Runs on worker threads: only counts and queues.
+    private void OnResult(BatchResult result)
+    {
+        Interlocked.Increment(ref _done);
+        QueueOutput(result);
+        if (result.Status != BatchStatus.Succeeded)
+        {
+            Interlocked.Increment(ref _failed);
+            QueueError(ResultErrors.For(result));
+        }
+    }
+
+    // Runs on worker threads: only counts and queues.
+    private void OnRetry(RetryNotice notice)
+    {
+        Interlocked.Increment(ref _retries);
+        QueueVerbose(Text.Format(
+            notice.DelayFromServer ? Messages.RetryAnnouncedServer : Messages.RetryAnnouncedBackoff,
+            notice.Record.Id,
+            notice.Record.Method,
+            notice.Record.Uri.GetLeftPart(UriPartial.Path),
+            notice.Reason,
+            notice.NextAttempt,
+            notice.Delay.TotalSeconds));
+    }
+}

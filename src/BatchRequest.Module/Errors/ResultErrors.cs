@@ -1,0 +1,46 @@
+using System.Management.Automation;
+using BatchRequest.Engine.Sending;
+
+namespace BatchRequest.Errors;
+
+/// <summary>Turns a result that did not succeed into its one error record, with a stable id and category.</summary>
+internal static class ResultErrors
+{
+    public static ErrorRecord For(BatchResult result)
+    {
+        var (errorId, category) = result.Status switch
+        {
+            BatchStatus.OutcomeUnknown => ("RequestOutcomeUnknown", ErrorCategory.InvalidResult),
+            BatchStatus.NotSent => ("RequestNotSent", ErrorCategory.OperationStopped),
+            _ => IdOf(result),
+        };
+
+        var exception = new BatchRequestException($"{result.Id}: {result.Error}", result.Exception);
+        return new ErrorRecord(exception, errorId, category, result.Request);
+    }
+
+    private static (string, ErrorCategory) IdOf(BatchResult result) => result.ErrorKind switch
+    {
+        ErrorKind.HttpStatus => ("RequestHttpStatus", CategoryOf(result.StatusCode ?? 0)),
+        ErrorKind.Timeout => ("RequestTimedOut", ErrorCategory.OperationTimeout),
+        ErrorKind.ConnectFailed => ("RequestConnectFailed", ErrorCategory.ConnectionError),
+        ErrorKind.DnsFailure => ("RequestDnsFailure", ErrorCategory.ConnectionError),
+        ErrorKind.ConnectionReset => ("RequestConnectionReset", ErrorCategory.ConnectionError),
+        ErrorKind.ProtocolError => ("RequestProtocolError", ErrorCategory.ProtocolError),
+        ErrorKind.TlsFailure => ("RequestTlsFailure", ErrorCategory.SecurityError),
+        ErrorKind.ResponseTooLarge => ("ResponseTooLarge", ErrorCategory.LimitsExceeded),
+        ErrorKind.Throttled => ("RequestThrottled", ErrorCategory.LimitsExceeded),
+        ErrorKind.Canceled => ("RequestCanceled", ErrorCategory.OperationStopped),
+        _ => ("RequestFailed", ErrorCategory.NotSpecified),
+    };
+
+    private static ErrorCategory CategoryOf(int statusCode) => statusCode switch
+    {
+        401 => ErrorCategory.AuthenticationError,
+        403 => ErrorCategory.PermissionDenied,
+        404 or 410 => ErrorCategory.ObjectNotFound,
+        409 => ErrorCategory.ResourceExists,
+        >= 400 and < 500 => ErrorCategory.InvalidArgument,
+        _ => ErrorCategory.InvalidResult,
+    };
+}

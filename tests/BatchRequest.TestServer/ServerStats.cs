@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+
+namespace BatchRequest.TestServer;
+
+/// <summary>One arrival of a request, as the ledger keeps it.</summary>
+public sealed record Arrival(string? Id, string Method, string Path, DateTimeOffset Time, string? IdempotencyKey, string? Authorization);
+
+/// <summary>What the server has seen: totals, concurrency high-water marks and the per-id ledger.</summary>
+public sealed class ServerStats
+{
+    private readonly ConcurrentQueue<Arrival> _ledger = new();
+
+    // Connections that carried requests under test; the stats and reset calls of the tests do not count.
+    private readonly ConcurrentDictionary<string, bool> _requestConnections = new();
+    private long _served;
+    private long _inFlight;
+    private long _maxInFlight;
+    private long _openConnections;
+    private long _maxOpenConnections;
+
+    public long Served => Interlocked.Read(ref _served);
+
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    public long MaxInFlight => Interlocked.Read(ref _maxInFlight);
+
+    /// <summary>Distinct connections that carried requests under test since the last reset.</summary>
+    public long Connections => _requestConnections.Count;
+
+    public long MaxOpenConnections => Interlocked.Read(ref _maxOpenConnections);
+
+    public IReadOnlyCollection<Arrival> Ledger => _ledger.ToArray();
+
+    public void Arrived(Arrival arrival, string connectionId)
+    {
+        _requestConnections.TryAdd(connectionId, true);
+        _ledger.Enqueue(arrival);
+        Interlocked.Increment(ref _served);
+        RaiseMax(ref _maxInFlight, Interlocked.Increment(ref _inFlight));
+    }
+
+    public void Left() => Interlocked.Decrement(ref _inFlight);
+
+    public void ConnectionOpened()
+    {
+        RaiseMax(ref _maxOpenConnections, Interlocked.Increment(ref _openConnections));
+    }
+
+    public void ConnectionClosed() => Interlocked.Decrement(ref _openConnections);
+
+    /// <summary>Starts a new measurement; open connections stay counted as open.</summary>
+    public void Reset()
+    {
+        _ledger.Clear();
+        Interlocked.Exchange(ref _served, 0);
+        Interlocked.Exchange(ref _maxInFlight, Interlocked.Read(ref _inFlight));
+        _requestConnections.Clear();
+        Interlocked.Exchange(ref _maxOpenConnections, Interlocked.Read(ref _openConnections));
+    }
+
+    public object Snapshot() => new
+    {
+        served = Served,
+        inFlight = InFlight,
+        maxInFlight = MaxInFlight,
+        connections = Connections,
+        maxOpenConnections = MaxOpenConnections,
+    };
+
+    private static void RaiseMax(ref long max, long value)
+    {
+        long current;
+        while (value > (current = Interlocked.Read(ref max)) && Interlocked.CompareExchange(ref max, value, current) != current)
+        {
+        }
+    }
+}

@@ -1,0 +1,77 @@
+# Shared by the Pester tests, build.ps1's demo and the benchmark. Defines functions only; dot-source it.
+
+$script:RepoRoot = Split-Path -Parent $PSScriptRoot
+
+function Get-DotnetPath {
+    # Under `dotnet pwsh` the process itself is the dotnet host.
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { return $process }
+    (Get-Command dotnet -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+}
+
+function Get-PwshCommand {
+    <# The command line that starts a child pwsh like this one: a program and the arguments before its own. #>
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
+        return @($process, [Reflection.Assembly]::GetEntryAssembly().Location)
+    }
+    @($process)
+}
+
+function Get-BuiltModulePath {
+    if ($env:BATCHREQUEST_MODULE) { return $env:BATCHREQUEST_MODULE }
+    Join-Path $script:RepoRoot 'out/BatchRequest/BatchRequest.psd1'
+}
+
+function Start-TestServer {
+    <# Starts the loopback server as a child process and returns its process and base URI. #>
+    $dll = $env:BATCHREQUEST_TEST_SERVER
+    if (-not $dll) { $dll = Join-Path $script:RepoRoot 'out/testserver/BatchRequest.TestServer.dll' }
+    $startInfo = [Diagnostics.ProcessStartInfo]::new((Get-DotnetPath))
+    foreach ($argument in @($dll, '--parent-pid', $PID)) { $startInfo.ArgumentList.Add([string]$argument) }
+    $startInfo.RedirectStandardOutput = $true
+    $startInfo.UseShellExecute = $false
+    $process = [Diagnostics.Process]::Start($startInfo)
+    $firstLine = $process.StandardOutput.ReadLineAsync()
+    if (-not $firstLine.Wait([TimeSpan]::FromSeconds(30)) -or -not $firstLine.Result) {
+        $process.Kill()
+        throw "The test server did not report its address within 30 s."
+    }
+    [pscustomobject]@{ Process = $process; BaseUri = [uri]$firstLine.Result }
+}
+
+function Stop-TestServer {
+    param([Parameter(Mandatory)] $Server)
+    if (-not $Server.Process.HasExited) {
+        $Server.Process.Kill()
+        $null = $Server.Process.WaitForExit(5000)
+    }
+    $Server.Process.Dispose()
+}
+
+function Reset-TestServer {
+    param([Parameter(Mandatory)] $Server)
+    $null = Invoke-RestMethod -Method Post -Uri "$($Server.BaseUri)stats/reset"
+}
+
+function Get-TestServerStats {
+    param([Parameter(Mandatory)] $Server)
+    Invoke-RestMethod -Uri "$($Server.BaseUri)stats"
+}
+
+function Get-TestServerLedger {
+    param([Parameter(Mandatory)] $Server)
+    # Invoke-RestMethod emits a JSON array as one object; returning it from a function enumerates it.
+    $arrivals = Invoke-RestMethod -Uri "$($Server.BaseUri)ledger"
+    $arrivals
+}
+
+function New-RequestFile {
+    <# Writes a JSON array of request objects to a file and returns its path. #>
+    param(
+        [Parameter(Mandatory)] [string] $Path,
+        [Parameter(Mandatory)] [object[]] $Records
+    )
+    ConvertTo-Json -InputObject $Records -Depth 5 | Set-Content -LiteralPath $Path -Encoding utf8NoBOM
+    $Path
+}

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Sending;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BatchRequest.Tests.Engine;
+
+[Collection(LoopbackCollection.Name)]
+public sealed class RequestSenderTests
+{
+    private readonly LoopbackFixture _loopback;
+
+    public RequestSenderTests(LoopbackFixture loopback) => _loopback = loopback;
+
+    private static SenderOptions FastRetries() => new()
+    {
+        RetryInterval = TimeSpan.FromMilliseconds(10),
+        MaximumRetryDelay = TimeSpan.FromMilliseconds(50),
+    };
+
+    [Fact]
+    public async Task Send_503TwiceThenOk_SucceedsOnThirdAttempt()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Get("flaky/2/503?id=s1"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Succeeded, 200, 3), (result.Status, result.StatusCode, result.Attempts));
+        Assert.Contains("\"attempt\":3", result.Content);
+        Assert.Equal(3, _loopback.Server.Stats.Ledger.Count(a => a.Id == "s1"));
+    }
+
+    [Fact]
+    public async Task Send_500Forever_FailsAfterFourAttempts()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Get("status/500?id=s2"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Failed, 500, 4, ErrorKind.HttpStatus), (result.Status, result.StatusCode, result.Attempts, result.ErrorKind));
+        Assert.Equal(4, _loopback.Server.Stats.Ledger.Count(a => a.Id == "s2"));
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(401)]
+    [InlineData(404)]
+    [InlineData(422)]
+    [InlineData(501)]
+    public async Task Send_DefiniteClientError_FailsWithoutRetry(int statusCode)
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Get($"status/{statusCode}?id=s3-{statusCode}"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Failed, statusCode, 1), (result.Status, result.StatusCode, result.Attempts));
+    }
+
+    [Fact]
+    public async Task Send_Post503WithoutKey_IsNotResent()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Post("flaky/1/503?id=s4"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Failed, 503, 1), (result.Status, result.StatusCode, result.Attempts));
+    }
+
+    [Fact]
+    public async Task Send_Post503WithIdempotencyKey_IsRetriedWithTheSameKey()
+    {
+        var options = FastRetries();
+        options.IdempotencyKeyHeader = "Idempotency-Key";
+        using var sender = new RequestSender(options);
+        var result = await sender.SendAsync(Post("flaky/2/503?id=s5"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Succeeded, 3), (result.Status, result.Attempts));
+        var keys = _loopback.Server.Stats.Ledger.Where(a => a.Id == "s5").Select(a => a.IdempotencyKey).ToList();
+        Assert.Equal(3, keys.Count);
+        Assert.Single(keys.Distinct());
+        Assert.False(string.IsNullOrEmpty(keys[0]));
+    }
+
+    [Fact]
+    public async Task Send_ConnectionRefused_RetriesThenFailsAsConnectFailed()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(new RequestRecord("s6", "POST", new Uri($"http://127.0.0.1:{UnusedPort()}/")), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Failed, ErrorKind.ConnectFailed, 4), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Null(result.StatusCode);
+    }
+
+    [Fact]
+    public async Task Send_RetryAfterLongerThanAllowed_EndsThrottledAtOnce()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Get("status/429?id=s7&retryAfter=3600"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Throttled, ErrorKind.Throttled, 1), (result.Status, result.ErrorKind, result.Attempts));
+    }
+
+    [Fact]
+    public async Task Send_RetryAfterBeyondBackoffCap_WaitsWhatTheServerAsked()
+    {
+        // The fake clock proves the wait without sleeping: nothing is resent until 60 s have "passed".
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = FastRetries();
+        using var sender = new RequestSender(options, timeProvider: clock);
+        var sending = sender.SendAsync(Get("flaky/1/429?id=s8&retryAfter=60"), CancellationToken.None);
+
+        await WaitUntil(() => _loopback.Server.Stats.Ledger.Count(a => a.Id == "s8") == 1);
+        clock.Advance(TimeSpan.FromSeconds(59));
+        await Task.Delay(100);
+        Assert.Equal(1, _loopback.Server.Stats.Ledger.Count(a => a.Id == "s8"));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var result = await sending.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
+    }
+
+    [Fact]
+    public async Task Send_BackoffDelays_GrowAndStayUnderTheCap()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var delays = new List<TimeSpan>();
+        var options = new SenderOptions { RetryInterval = TimeSpan.FromSeconds(1), MaximumRetryDelay = TimeSpan.FromSeconds(30), MaximumRetryCount = 6 };
+        using var sender = new RequestSender(options, notice => { lock (delays) { delays.Add(notice.Delay); } }, timeProvider: clock);
+        var sending = sender.SendAsync(Get("status/503?id=s9"), CancellationToken.None);
+
+        while (!sending.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(5);
+        }
+
+        var result = await sending;
+        Assert.Equal(7, result.Attempts);
+        Assert.Equal(6, delays.Count);
+        Assert.All(delays, d => Assert.InRange(d, TimeSpan.Zero, TimeSpan.FromSeconds(30)));
+        Assert.True(delays.Skip(3).Average(d => d.TotalSeconds) > delays.Take(2).Average(d => d.TotalSeconds));
+    }
+
+    [Fact]
+    public async Task Send_Stopped_EndsCanceledAndAbortsTheRequest()
+    {
+        using var sender = new RequestSender(FastRetries());
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var result = await sender.SendAsync(Get("delay/30000?id=s10"), stop.Token);
+
+        Assert.Equal((BatchStatus.Canceled, ErrorKind.Canceled), (result.Status, result.ErrorKind));
+        Assert.True(result.Duration < TimeSpan.FromSeconds(5));
+    }
+
+    private RequestRecord Get(string path) => new(path, "GET", _loopback.Url(path));
+
+    private RequestRecord Post(string path) => new(path, "POST", _loopback.Url(path)) { Body = "{}", ContentType = "application/json" };
+
+    private static int UnusedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 10 s.");
+            await Task.Delay(10);
+        }
+    }
+}

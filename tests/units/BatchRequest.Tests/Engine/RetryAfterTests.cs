@@ -1,0 +1,33 @@
+using BatchRequest.Engine.Sending;
+
+namespace BatchRequest.Tests.Engine;
+
+public sealed class RetryAfterTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData("1", 1)]
+    [InlineData("120", 120)]
+    [InlineData(" 2.5 ", 2.5)]
+    [InlineData("Wed, 25 Nov 2026 12:00:30 GMT", 30)]
+    [InlineData("Wed, 25 Nov 2026 11:00:00 GMT", 0)]
+    public void Parse_ValidValue_GivesDelay(string value, double expectedSeconds)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["retry-after"] = value };
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), RetryAfter.Parse(headers, Now));
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("-5")]
+    [InlineData("")]
+    public void Parse_MalformedValue_GivesNull(string value)
+    {
+        var headers = new Dictionary<string, string> { ["Retry-After"] = value };
+        Assert.Null(RetryAfter.Parse(headers, Now));
+    }
+
+    [Fact]
+    public void Parse_NoHeader_GivesNull() => Assert.Null(RetryAfter.Parse(new Dictionary<string, string>(), Now));
+}

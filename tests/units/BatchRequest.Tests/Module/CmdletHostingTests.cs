@@ -1,0 +1,35 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using BatchRequest.Commands;
+using BatchRequest.Engine.Sending;
+
+namespace BatchRequest.Tests.Module;
+
+[Collection(LoopbackCollection.Name)]
+public sealed class CmdletHostingTests : IDisposable
+{
+    private readonly LoopbackFixture _loopback;
+    private readonly string _file = Path.Combine(Path.GetTempPath(), $"batchrequest-{Guid.NewGuid()}.json");
+
+    public CmdletHostingTests(LoopbackFixture loopback) => _loopback = loopback;
+
+    public void Dispose() => File.Delete(_file);
+
+    [Fact]
+    public void ImportThenInvoke_InARunspace_EmitsOneResultPerRecord()
+    {
+        var records = Enumerable.Range(1, 30).Select(i => $$"""{ "id": "h{{i}}", "uri": "{{_loopback.Url($"delay/20?id=h{i}")}}" }""");
+        File.WriteAllText(_file, "[" + string.Join(",", records) + "]");
+        var session = InitialSessionState.CreateDefault2();
+        session.ImportPSModule(typeof(InvokeBatchRequestCommand).Assembly.Location);
+        using var shell = PowerShell.Create(session);
+        shell.AddScript("param($File) Import-RequestFile -LiteralPath $File | Invoke-BatchRequest -ThrottleLimit 8").AddArgument(_file);
+
+        var results = shell.Invoke().Select(o => (BatchResult)o.BaseObject).ToList();
+
+        Assert.False(shell.HadErrors);
+        Assert.Equal(30, results.Count);
+        Assert.Equal(30, results.Select(r => r.Id).Distinct().Count());
+        Assert.All(results, r => Assert.Equal(BatchStatus.Succeeded, r.Status));
+    }
+}
