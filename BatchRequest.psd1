@@ -16,6 +16,7 @@
     CmdletsToExport      = @(
         'Import-RequestFile'
         'Invoke-BatchRequest'
+        'Measure-BatchResult'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

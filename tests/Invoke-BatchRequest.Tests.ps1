@@ -90,19 +90,20 @@ Describe 'Invoke-BatchRequest' {
         (Get-TestServerStats $Server).served | Should -Be 0
     }
 
-    It 'returns within 2 s of PowerShell.Stop() and sends nothing afterwards' {
-        $records = foreach ($i in 1..1000) { @{ id = "s$i"; uri = "$($Base)delay/5000?id=s$i" } }
+    It 'returns within 2 s of PowerShell.Stop() at half of 1,000 records, keeps what it emitted and sends nothing afterwards' {
+        $records = foreach ($i in 1..1000) { @{ id = "s$i"; uri = "$($Base)delay/100?id=s$i" } }
         $file = New-RequestFile -Path (Join-Path $Work 'stop.json') -Records $records
         $shell = [powershell]::Create()
+        $output = [Management.Automation.PSDataCollection[psobject]]::new()
         try {
             $null = $shell.AddScript({
                     param($ModulePath, $File)
                     Import-Module $ModulePath
-                    Import-RequestFile $File | Invoke-BatchRequest -ThrottleLimit 20
+                    Import-RequestFile $File | Invoke-BatchRequest -ThrottleLimit 40
                 }).AddArgument((Get-BuiltModulePath)).AddArgument($file)
-            $running = $shell.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ((Get-TestServerStats $Server).served -lt 20 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $running = $shell.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($output.Count -lt 500 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
 
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $shell.Stop()
@@ -110,13 +111,91 @@ Describe 'Invoke-BatchRequest' {
 
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 2
             $running.IsCompleted | Should -BeTrue
+            $output.Count | Should -BeGreaterOrEqual 500
+            @($output.Id | Sort-Object -Unique).Count | Should -Be $output.Count
             $servedAtStop = (Get-TestServerStats $Server).served
-            $servedAtStop | Should -Be 20
+            $servedAtStop | Should -BeLessThan 1000
             Start-Sleep -Milliseconds 300
             (Get-TestServerStats $Server).served | Should -Be $servedAtStop
         }
         finally {
             $shell.Dispose()
         }
+    }
+
+    It 'emits results in input order with -Ordered despite random latencies' {
+        $random = [Random]::new(11)
+        $records = foreach ($i in 1..60) { @{ id = "o$i"; uri = "$($Base)delay/$($random.Next(0, 60))?id=o$i" } }
+        $file = New-RequestFile -Path (Join-Path $Work 'ordered.json') -Records $records
+
+        $results = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit 8 -Ordered
+
+        $results.Id | Should -Be @($records.id)
+    }
+
+    It 'pauses every worker of a host that answers 429 with Retry-After, then finishes without a burst' {
+        $records = foreach ($i in 1..30) { @{ id = "p$i"; uri = "$($Base)throttle-all/1500?id=p$i&retryAfter=1" } }
+        $file = New-RequestFile -Path (Join-Path $Work 'pause.json') -Records $records
+
+        $results = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit 10 -MaximumRetryCount 5
+
+        $results.Status | Sort-Object -Unique | Should -Be 'Succeeded'
+        $stats = Get-TestServerStats $Server
+        $stats.maxInFlight | Should -BeLessOrEqual 10
+        # Each worker meets the closed window once or twice; without the shared pause every retry would add up.
+        ($stats.served - 30) | Should -BeLessOrEqual 20
+    }
+
+    It 'starts no more attempts per second than -RequestsPerSecond' {
+        $records = foreach ($i in 1..30) { @{ id = "r$i"; uri = "$($Base)delay/1?id=r$i" } }
+        $file = New-RequestFile -Path (Join-Path $Work 'rate.json') -Records $records
+
+        $results = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit 30 -RequestsPerSecond 20
+
+        $results.Count | Should -Be 30
+        $times = (Get-TestServerLedger $Server).time | ForEach-Object { [DateTimeOffset]$_ } | Sort-Object
+        # A slower machine only spreads arrivals further, so these bounds cannot fail for being slow.
+        @($times | Where-Object { $_ -lt $times[0].AddMilliseconds(500) }).Count | Should -BeLessOrEqual 12
+        ($times[-1] - $times[0]).TotalSeconds | Should -BeGreaterThan 1.2
+    }
+
+    It 'announces every retry on the verbose stream with the reason and the delay' {
+        $file = New-RequestFile -Path (Join-Path $Work 'verbose.json') -Records @(@{ id = 'v1'; uri = "$($Base)flaky/1/503?id=v1" })
+
+        $verbose = Import-RequestFile $file | Invoke-BatchRequest -RetryIntervalSec 0.01 -Verbose 4>&1 |
+            Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like 'v1:*' }
+
+        $verbose.Count | Should -Be 1
+        $verbose[0].Message | Should -BeLike 'v1: GET *flaky/1/503 failed with 503 (Service Unavailable); attempt 2 in * s (exponential backoff).'
+    }
+
+    It 'writes a summary to the information stream, and Measure-BatchResult computes the same' {
+        $records = @(
+            foreach ($i in 1..4) { @{ id = "m$i"; uri = "$($Base)delay/5?id=m$i" } }
+            @{ id = 'm5'; uri = "$($Base)status/422?id=m5" }
+        )
+        $file = New-RequestFile -Path (Join-Path $Work 'summary.json') -Records $records
+
+        $results = Import-RequestFile $file | Invoke-BatchRequest -InformationVariable info -ErrorAction SilentlyContinue
+        $measured = $results | Measure-BatchResult
+
+        $summary = ($info | Where-Object Tags -Contains 'BatchSummary').MessageData
+        foreach ($candidate in $summary, $measured) {
+            $candidate.Total | Should -Be 5
+            $candidate.Succeeded | Should -Be 4
+            $candidate.Failed | Should -Be 1
+            $candidate.ByStatusCode[422] | Should -Be 1
+            $candidate.LatencyP50 | Should -BeGreaterThan ([TimeSpan]::Zero)
+        }
+    }
+
+    It 'writes no error record for HTTP failures under -SkipHttpErrorCheck' {
+        $file = New-RequestFile -Path (Join-Path $Work 'skip.json') -Records @(@{ id = 'k1'; uri = "$($Base)status/404?id=k1" })
+
+        $result = Import-RequestFile $file | Invoke-BatchRequest -SkipHttpErrorCheck -ErrorVariable failures
+
+        $failures.Count | Should -Be 0
+        $result.Status | Should -Be 'Failed'
+        $result.StatusCode | Should -Be 404
     }
 }

@@ -17,6 +17,9 @@ public sealed class LoopbackServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _attemptsByKey = new();
 
+    // End of the server-wide 429 window opened by the first /throttle-all request after a reset.
+    private long _throttleUntilTicks;
+
     private LoopbackServer(WebApplication app, ServerStats stats)
     {
         _app = app;
@@ -54,6 +57,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         var app = builder.Build();
         var server = new LoopbackServer(app, stats);
         server.Map();
+        server.MapFaults();
         await app.StartAsync();
         server.BaseUri = new Uri(app.Urls.First().TrimEnd('/') + "/");
         return server;
@@ -109,6 +113,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         {
             Stats.Reset();
             _attemptsByKey.Clear();
+            Interlocked.Exchange(ref _throttleUntilTicks, 0);
             return Results.NoContent();
         });
         app.MapGet("/ledger", () => Results.Json(Stats.Ledger));
@@ -155,14 +160,60 @@ public sealed class LoopbackServer : IAsyncDisposable
         });
     }
 
+    private void MapFaults()
+    {
+        var app = _app;
+
+        // Accepts the request and never answers, until the client gives up.
+        app.Map("/never", async (HttpContext context) =>
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+
+        // Sends the headers and the first {bytes} of a body, then stalls.
+        app.Map("/stall-body/{bytes:int}", async (int bytes, HttpContext context) =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = bytes + 1024;
+            await context.Response.Body.WriteAsync(new byte[bytes], context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+
+        // Reads the whole request, then drops the connection without answering.
+        app.Map("/reset", async (HttpContext context) =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+            context.Abort();
+        });
+
+        // Every request answers 429 with Retry-After until {ms} after the first one since the last reset.
+        app.Map("/throttle-all/{ms:int}", (int ms, HttpContext context) =>
+        {
+            var now = DateTime.UtcNow.Ticks;
+            Interlocked.CompareExchange(ref _throttleUntilTicks, now + TimeSpan.FromMilliseconds(ms).Ticks, 0);
+            if (now < Interlocked.Read(ref _throttleUntilTicks))
+            {
+                AddRetryAfter(context);
+                return Results.Json(new { status = 429 }, statusCode: 429);
+            }
+
+            return Results.Json(new { id = context.Request.Query["id"].FirstOrDefault() });
+        });
+    }
+
     private static bool IsControl(PathString path) =>
         path.StartsWithSegments("/stats") || path.StartsWithSegments("/ledger");
 
     private static void AddRetryAfter(HttpContext context)
     {
+        // "date:N" asks for an HTTP date N seconds ahead; anything else is sent as written, malformed or not.
         if (context.Request.Query.TryGetValue("retryAfter", out var value))
         {
-            context.Response.Headers.RetryAfter = value.ToString();
+            var text = value.ToString();
+            context.Response.Headers.RetryAfter = text.StartsWith("date:", StringComparison.Ordinal)
+                ? DateTimeOffset.UtcNow.AddSeconds(double.Parse(text.AsSpan(5), CultureInfo.InvariantCulture)).ToString("r", CultureInfo.InvariantCulture)
+                : text;
         }
     }
 }

@@ -13,6 +13,7 @@ public enum ErrorKind
     TlsFailure,
     ResponseTooLarge,
     Throttled,
+    CircuitOpen,
     Canceled,
     Unexpected,
 }

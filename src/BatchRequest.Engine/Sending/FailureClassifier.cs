@@ -3,6 +3,7 @@ using System.IO;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Polly.CircuitBreaker;
 
 namespace BatchRequest.Engine.Sending;
 
@@ -30,6 +31,14 @@ internal static class FailureClassifier
         _ => false,
     };
 
+    /// <summary>Whether a failure speaks against the host rather than the record, and so counts toward its circuit.</summary>
+    public static bool IsHostFailure(ErrorKind kind) =>
+        kind is ErrorKind.ConnectFailed or ErrorKind.DnsFailure or ErrorKind.Timeout or ErrorKind.ConnectionReset
+            or ErrorKind.ProtocolError or ErrorKind.TlsFailure;
+
+    /// <summary>Whether an answer speaks against the host rather than the record.</summary>
+    public static bool IsHostFailure(int statusCode) => statusCode is 500 or 502 or 503 or 504;
+
     /// <summary>True when the request may have been read by the server before the failure.</summary>
     public static bool MayHaveReachedServer(ErrorKind kind) =>
         kind is ErrorKind.Timeout or ErrorKind.ConnectionReset or ErrorKind.ProtocolError;
@@ -45,6 +54,8 @@ internal static class FailureClassifier
                     return ErrorKind.Timeout;
                 case ResponseTooLargeException:
                     return ErrorKind.ResponseTooLarge;
+                case BrokenCircuitException:
+                    return ErrorKind.CircuitOpen;
                 case AuthenticationException:
                     return ErrorKind.TlsFailure;
                 case SocketException socket:

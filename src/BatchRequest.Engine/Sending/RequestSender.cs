@@ -10,7 +10,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
+using System.Collections.Concurrent;
+using System.Threading.RateLimiting;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Retry;
 
 namespace BatchRequest.Engine.Sending;
@@ -27,8 +30,11 @@ public sealed class RequestSender : IDisposable
     private readonly TimeProvider _time;
     private readonly HttpClient _client;
     private readonly HostPauseGate _pauses;
-    private readonly ResiliencePipeline<HttpAnswer> _pipeline;
+    private readonly RateLimiter? _rateLimiter;
     private readonly Action<RetryNotice>? _onRetry;
+
+    // One pipeline per host, so that each host has a circuit of its own.
+    private readonly ConcurrentDictionary<string, ResiliencePipeline<HttpAnswer>> _pipelines = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="options">Validated here; not to be changed afterwards.</param>
     /// <param name="onRetry">Called on a worker thread before each retry; must not block.</param>
@@ -51,7 +57,7 @@ public sealed class RequestSender : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _pipeline = BuildPipeline();
+        _rateLimiter = options.RequestsPerSecond is { } rate ? CreateRateLimiter(rate) : null;
     }
 
     /// <summary>Sends the record, retrying as the policy allows. Never throws for a failed request.</summary>
@@ -63,9 +69,10 @@ public sealed class RequestSender : IDisposable
         var started = _time.GetTimestamp();
 
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (record.Timeout is { } recordTimeout)
+        var recordTimeout = record.Timeout ?? _options.RecordTimeout;
+        if (recordTimeout is { } timeout)
         {
-            budget.CancelAfter(recordTimeout);
+            budget.CancelAfter(timeout);
         }
 
         var context = ResilienceContextPool.Shared.Get(budget.Token);
@@ -73,7 +80,8 @@ public sealed class RequestSender : IDisposable
         Outcome<HttpAnswer> outcome;
         try
         {
-            outcome = await _pipeline.ExecuteOutcomeAsync(
+            var pipeline = _pipelines.GetOrAdd(record.Uri.Authority, _ => BuildPipeline());
+            outcome = await pipeline.ExecuteOutcomeAsync(
                 static (ctx, s) => s.Sender.AttemptAsync(ctx, s.State),
                 context,
                 (Sender: this, State: state)).ConfigureAwait(false);
@@ -83,11 +91,31 @@ public sealed class RequestSender : IDisposable
             ResilienceContextPool.Shared.Return(context);
         }
 
-        var budgetExpired = budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
-        return Conclude(state, outcome, budgetExpired, startTime, _time.GetElapsedTime(started));
+        var expiredBudget = budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested ? recordTimeout : null;
+        return Conclude(state, outcome, expiredBudget, startTime, _time.GetElapsedTime(started));
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _rateLimiter?.Dispose();
+    }
+
+    /// <summary>A token bucket refilled in small steps, so a rate never arrives as one burst per second.</summary>
+    private static RateLimiter CreateRateLimiter(double requestsPerSecond)
+    {
+        var period = requestsPerSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1 / requestsPerSecond);
+        var tokensPerPeriod = Math.Max(1, (int)Math.Round(requestsPerSecond * period.TotalSeconds));
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = tokensPerPeriod,
+            TokensPerPeriod = tokensPerPeriod,
+            ReplenishmentPeriod = period,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
+    }
 
     private ResiliencePipeline<HttpAnswer> BuildPipeline()
     {
@@ -117,6 +145,18 @@ public sealed class RequestSender : IDisposable
             });
         }
 
+        // Inside the retry, so every attempt counts toward the host's circuit and a broken circuit ends the retries.
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpAnswer>
+        {
+            FailureRatio = 1.0,
+            MinimumThroughput = _options.CircuitBreakerThreshold,
+            SamplingDuration = _options.CircuitSamplingDuration,
+            BreakDuration = _options.CircuitBreakDuration,
+            ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is { } exception
+                ? FailureClassifier.IsHostFailure(FailureClassifier.KindOf(exception))
+                : FailureClassifier.IsHostFailure(args.Outcome.Result!.StatusCode)),
+        });
+
         return builder.Build();
     }
 
@@ -140,6 +180,11 @@ public sealed class RequestSender : IDisposable
         try
         {
             await _pauses.WaitAsync(record.Uri.Authority, cancellationToken).ConfigureAwait(false);
+
+            // Retries spend tokens too: the rate is what the server sees, not what the file holds.
+            using var lease = _rateLimiter is null
+                ? null
+                : await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
             state.Attempts++;
             using var request = BuildMessage(state);
 
@@ -293,7 +338,7 @@ public sealed class RequestSender : IDisposable
     private BatchResult Conclude(
         AttemptState state,
         Outcome<HttpAnswer> outcome,
-        bool budgetExpired,
+        TimeSpan? expiredBudget,
         DateTimeOffset startTime,
         TimeSpan duration)
     {
@@ -318,19 +363,21 @@ public sealed class RequestSender : IDisposable
         }
 
         var exception = outcome.Exception!;
-        var kind = budgetExpired ? ErrorKind.Timeout : FailureClassifier.KindOf(exception);
+        var kind = expiredBudget is not null ? ErrorKind.Timeout : FailureClassifier.KindOf(exception);
         BatchStatus status;
         string message;
-        if (kind == ErrorKind.Canceled)
+        if (kind is ErrorKind.Canceled or ErrorKind.CircuitOpen)
         {
-            status = state.Attempts == 0 ? BatchStatus.NotSent : BatchStatus.Canceled;
-            message = state.Attempts == 0 ? Messages.StoppedBeforeSending : Messages.StoppedInFlight;
+            var stopped = kind == ErrorKind.Canceled;
+            status = state.Attempts == 0 ? BatchStatus.NotSent : stopped ? BatchStatus.Canceled : BatchStatus.Failed;
+            message = !stopped ? Text.Format(Messages.CircuitOpen, record.Uri.Authority)
+                : state.Attempts == 0 ? Messages.StoppedBeforeSending : Messages.StoppedInFlight;
         }
         else
         {
             status = FailureClassifier.MayHaveReachedServer(kind) && !state.MayResend ? BatchStatus.OutcomeUnknown : BatchStatus.Failed;
-            message = budgetExpired
-                ? Text.Format(Messages.RecordBudgetExpired, record.Timeout!.Value.TotalSeconds)
+            message = expiredBudget is { } budget
+                ? Text.Format(Messages.RecordBudgetExpired, budget.TotalSeconds)
                 : exception.Message;
         }
 

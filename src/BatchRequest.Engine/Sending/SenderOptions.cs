@@ -37,6 +37,24 @@ public sealed class SenderOptions
 
     public Version HttpVersion { get; set; } = new(1, 1);
 
+    /// <summary>Most attempts started per second, retries included; null for no rate limit.</summary>
+    public double? RequestsPerSecond { get; set; }
+
+    /// <summary>Budget of one record for all its attempts and backoff; a record's own timeout wins.</summary>
+    public TimeSpan? RecordTimeout { get; set; }
+
+    /// <summary>
+    /// Attempts to one host that must all fail within <see cref="CircuitSamplingDuration"/> before its circuit opens
+    /// and its remaining records end NotSent without being tried.
+    /// </summary>
+    public int CircuitBreakerThreshold { get; set; } = 20;
+
+    /// <summary>Window in which the failures that open a host's circuit are counted.</summary>
+    public TimeSpan CircuitSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an open circuit refuses records before one probe may try the host again.</summary>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long an idle pooled connection lives, so DNS changes are seen.</summary>
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -54,6 +72,31 @@ public sealed class SenderOptions
         RequirePositive(ConnectionTimeout, nameof(ConnectionTimeout));
         RequirePositive(OperationTimeout, nameof(OperationTimeout));
         RequirePositive(MaximumResponseBytes, nameof(MaximumResponseBytes));
+        if (RequestsPerSecond is { } rate)
+        {
+            RequirePositive(rate, nameof(RequestsPerSecond));
+        }
+
+        if (RecordTimeout is { } budget)
+        {
+            RequirePositive(budget, nameof(RecordTimeout));
+        }
+
+        if (CircuitBreakerThreshold < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CircuitBreakerThreshold), CircuitBreakerThreshold, null);
+        }
+
+        if (CircuitSamplingDuration < TimeSpan.FromMilliseconds(500))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CircuitSamplingDuration), CircuitSamplingDuration, null);
+        }
+
+        if (CircuitBreakDuration < TimeSpan.FromMilliseconds(500))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CircuitBreakDuration), CircuitBreakDuration, null);
+        }
+
         if (MaximumRetryAfter < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(MaximumRetryAfter), MaximumRetryAfter, null);
@@ -63,6 +106,14 @@ public sealed class SenderOptions
     private static void RequirePositive(TimeSpan value, string name)
     {
         if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, null);
+        }
+    }
+
+    private static void RequirePositive(double value, string name)
+    {
+        if (!(value > 0) || double.IsInfinity(value))
         {
             throw new ArgumentOutOfRangeException(name, value, null);
         }

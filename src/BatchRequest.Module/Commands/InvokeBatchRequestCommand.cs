@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using BatchRequest.Bridge;
+using BatchRequest.Completion;
+using BatchRequest.Engine.Reporting;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Engine.Sending;
@@ -15,9 +17,14 @@ namespace BatchRequest.Commands;
 [OutputType(typeof(BatchResult))]
 public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 {
+    /// <summary>How many results -Ordered may hold back per throttle slot while an earlier record is still running.</summary>
+    private const int ReorderWindowPerSlot = 4;
+
+    private readonly Stopwatch _elapsed = new();
+    private readonly SummaryBuilder _summary = new();
     private RequestSender? _sender;
     private BatchRunner? _runner;
-    private readonly Stopwatch _elapsed = new();
+    private bool _inputComplete;
     private long _taken;
     private long _done;
     private long _failed;
@@ -66,6 +73,29 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     [Parameter]
     public SwitchParameter RetryNonIdempotent { get; set; }
 
+    /// <summary>Most attempts started per second over the whole batch, retries included; fractions allowed.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 1000000.0)]
+    public double RequestsPerSecond { get; set; }
+
+    /// <summary>Budget of one record for all its attempts and waits, in seconds; a record's own timeoutSec wins.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 604800.0)]
+    public double RecordTimeoutSec { get; set; }
+
+    /// <summary>HTTP version to ask for; the connection falls back to a lower one when the server lacks it.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(HttpVersionCompleter))]
+    public Version HttpVersion { get; set; } = new(1, 1);
+
+    /// <summary>Emit results in input order instead of completion order, holding back a bounded number.</summary>
+    [Parameter]
+    public SwitchParameter Ordered { get; set; }
+
+    /// <summary>Write no error record for records that got a definite non-success answer; their result still says Failed.</summary>
+    [Parameter]
+    public SwitchParameter SkipHttpErrorCheck { get; set; }
+
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
@@ -79,9 +109,12 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             MaximumRetryAfter = TimeSpan.FromSeconds(MaximumRetryAfterSec),
             IdempotencyKeyHeader = IdempotencyKeyHeader,
             RetryNonIdempotent = RetryNonIdempotent,
+            HttpVersion = HttpVersion,
+            RequestsPerSecond = MyInvocation.BoundParameters.ContainsKey(nameof(RequestsPerSecond)) ? RequestsPerSecond : null,
+            RecordTimeout = MyInvocation.BoundParameters.ContainsKey(nameof(RecordTimeoutSec)) ? TimeSpan.FromSeconds(RecordTimeoutSec) : null,
         };
         _sender = new RequestSender(options, OnRetry);
-        _runner = new BatchRunner(_sender, ThrottleLimit, OnResult);
+        _runner = new BatchRunner(_sender, ThrottleLimit, OnResult, Ordered ? ThrottleLimit * ReorderWindowPerSlot : null);
         _runner.Start(StopToken);
         _elapsed.Start();
     }
@@ -95,10 +128,10 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 
         _taken++;
 
-        // Back-pressure: while the queue is full the pipeline thread waits here, writing results meanwhile.
-        if (!_runner!.Input.TryWrite(InputObject))
+        // Back-pressure: while the batch is full the pipeline thread waits here, writing results meanwhile.
+        if (!_runner!.TryAdd(InputObject))
         {
-            WaitWhileWriting(_runner.Input.WriteAsync(InputObject, StopToken).AsTask());
+            WaitWhileWriting(_runner.AddAsync(InputObject, StopToken));
         }
 
         WriteQueued();
@@ -106,24 +139,46 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 
     protected override void EndProcessing()
     {
-        _runner!.Input.Complete();
+        _runner!.Complete();
+        _inputComplete = true;
         WaitWhileWriting(_runner.Completion);
         WriteProgress(new ProgressRecord(1, Messages.ProgressActivity, Messages.ProgressDone) { RecordType = ProgressRecordType.Completed });
+
+        BatchSummary summary;
+        lock (_summary)
+        {
+            summary = _summary.Build();
+        }
+
+        WriteInformation(summary, new[] { SummaryTag });
     }
+
+    /// <summary>Tag of the information record that carries the batch's <see cref="BatchSummary"/>.</summary>
+    public const string SummaryTag = "BatchSummary";
 
     protected override ProgressRecord? CreateProgress()
     {
         var done = Interlocked.Read(ref _done);
         var seconds = _elapsed.Elapsed.TotalSeconds;
+        var rate = seconds > 0 ? done / seconds : 0;
         var status = Text.Format(
             Messages.ProgressStatus,
             done,
             _taken,
             _taken - done,
-            seconds > 0 ? done / seconds : 0,
+            rate,
             Interlocked.Read(ref _retries),
             Interlocked.Read(ref _failed));
-        return new ProgressRecord(1, Messages.ProgressActivity, status);
+        var progress = new ProgressRecord(1, Messages.ProgressActivity, status);
+
+        // Only once the input has ended is the total known, and with it a percentage and an ETA.
+        if (_inputComplete && _taken > 0)
+        {
+            progress.PercentComplete = (int)(100 * done / _taken);
+            progress.SecondsRemaining = rate > 0 ? (int)((_taken - done) / rate) : -1;
+        }
+
+        return progress;
     }
 
     protected override void Dispose(bool disposing)
@@ -138,11 +193,19 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     private void OnResult(BatchResult result)
     {
         Interlocked.Increment(ref _done);
+        lock (_summary)
+        {
+            _summary.Add(result);
+        }
+
         QueueOutput(result);
         if (result.Status != BatchStatus.Succeeded)
         {
             Interlocked.Increment(ref _failed);
-            QueueError(ResultErrors.For(result));
+            if (!(SkipHttpErrorCheck && result.ErrorKind == ErrorKind.HttpStatus))
+            {
+                QueueError(ResultErrors.For(result));
+            }
         }
     }
 

@@ -11,7 +11,7 @@ internal static class ResultErrors
         var (errorId, category) = result.Status switch
         {
             BatchStatus.OutcomeUnknown => ("RequestOutcomeUnknown", ErrorCategory.InvalidResult),
-            BatchStatus.NotSent => ("RequestNotSent", ErrorCategory.OperationStopped),
+            BatchStatus.NotSent when result.ErrorKind == ErrorKind.Canceled => ("RequestNotSent", ErrorCategory.OperationStopped),
             _ => IdOf(result),
         };
 
@@ -31,6 +31,7 @@ internal static class ResultErrors
         ErrorKind.ResponseTooLarge => ("ResponseTooLarge", ErrorCategory.LimitsExceeded),
         ErrorKind.Throttled => ("RequestThrottled", ErrorCategory.LimitsExceeded),
         ErrorKind.Canceled => ("RequestCanceled", ErrorCategory.OperationStopped),
+        ErrorKind.CircuitOpen => ("RequestCircuitOpen", ErrorCategory.ResourceUnavailable),
         _ => ("RequestFailed", ErrorCategory.NotSpecified),
     };
 

@@ -149,6 +149,151 @@ public sealed class RequestSenderTests
         Assert.True(result.Duration < TimeSpan.FromSeconds(5));
     }
 
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("POST")]
+    public async Task Send_429WithRetryAfter_WaitsThenRetriesAnyMethodWithOneKey(string method)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = FastRetries();
+        options.IdempotencyKeyHeader = "Idempotency-Key";
+        var notices = new List<RetryNotice>();
+        using var sender = new RequestSender(options, notices.Add, timeProvider: clock);
+        var id = $"ra-{method}";
+        var sending = sender.SendAsync(new RequestRecord(id, method, _loopback.Url($"flaky/1/429?id={id}&retryAfter=1")), CancellationToken.None);
+
+        await WaitUntil(() => Arrivals(id).Count == 1);
+        await Task.Delay(50);
+        Assert.False(sending.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var result = await sending.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
+        Assert.True(Assert.Single(notices).DelayFromServer);
+        Assert.Single(Arrivals(id).Select(a => a.IdempotencyKey).Distinct());
+    }
+
+    [Fact]
+    public async Task Send_RetryAfterAsHttpDate_WaitsUntilThatDate()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var notices = new List<RetryNotice>();
+        using var sender = new RequestSender(FastRetries(), notices.Add, timeProvider: clock);
+        var sending = sender.SendAsync(Get("flaky/1/503?id=date&retryAfter=date:3"), CancellationToken.None);
+
+        await WaitUntil(() => notices.Count == 1);
+        Assert.True(notices[0].DelayFromServer);
+        Assert.InRange(notices[0].Delay, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
+        Assert.False(sending.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(BatchStatus.Succeeded, (await sending.WaitAsync(TimeSpan.FromSeconds(10))).Status);
+    }
+
+    [Fact]
+    public async Task Send_MalformedRetryAfter_FallsBackToBackoffAndRetries()
+    {
+        var notices = new List<RetryNotice>();
+        using var sender = new RequestSender(FastRetries(), notices.Add);
+        var result = await sender.SendAsync(Get("flaky/1/429?id=malformed&retryAfter=soon"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
+        Assert.False(Assert.Single(notices).DelayFromServer);
+    }
+
+    [Fact]
+    public async Task Send_408ThenOk_Retries()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Get("flaky/1/408?id=s408"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
+    }
+
+    [Fact]
+    public async Task Send_GetToServerThatNeverAnswers_RetriesThenTimesOut()
+    {
+        var options = FastRetries();
+        options.ConnectionTimeout = TimeSpan.FromMilliseconds(200);
+        using var sender = new RequestSender(options);
+        var result = await sender.SendAsync(Get("never?id=never-get"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 4), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal(4, Arrivals("never-get").Count);
+    }
+
+    [Fact]
+    public async Task Send_PostToServerThatNeverAnswers_IsOutcomeUnknownAfterOneAttempt()
+    {
+        var options = FastRetries();
+        options.ConnectionTimeout = TimeSpan.FromMilliseconds(200);
+        using var sender = new RequestSender(options);
+        var result = await sender.SendAsync(Post("never?id=never-post"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.Timeout, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Single(Arrivals("never-post"));
+    }
+
+    [Fact]
+    public async Task Send_BodyStallsAfterHeaders_TimesOutInsteadOfHanging()
+    {
+        var options = FastRetries();
+        options.OperationTimeout = TimeSpan.FromMilliseconds(200);
+        options.MaximumRetryCount = 1;
+        using var sender = new RequestSender(options);
+        var result = await sender.SendAsync(Get("stall-body/100?id=stall"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 2), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Null(result.StatusCode);
+    }
+
+    [Fact]
+    public async Task Send_GetResetAfterRequestRead_IsRetried()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Get("reset?id=reset-get"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Failed, ErrorKind.ConnectionReset, 4), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal(4, Arrivals("reset-get").Count);
+    }
+
+    [Fact]
+    public async Task Send_PostResetAfterRequestRead_IsOutcomeUnknown()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Post("reset?id=reset-post"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.ConnectionReset, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Single(Arrivals("reset-post"));
+    }
+
+    [Fact]
+    public async Task Send_UnknownHost_IsRetriedAndEndsAsDnsFailure()
+    {
+        // Name resolution is the one step faked, so that no query leaves the machine.
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = (_, _) => throw new SocketException((int)SocketError.HostNotFound),
+        };
+        using var sender = new RequestSender(FastRetries(), handler: handler);
+        var result = await sender.SendAsync(new RequestRecord("dns", "POST", new Uri("http://no-such-host.invalid/")), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Failed, ErrorKind.DnsFailure, 4), (result.Status, result.ErrorKind, result.Attempts));
+    }
+
+    [Fact]
+    public async Task Send_RecordBudgetRunsOut_EndsAsTimeout()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var record = new RequestRecord("budget", "GET", _loopback.Url("delay/10000?id=budget")) { Timeout = TimeSpan.FromMilliseconds(300) };
+        var result = await sender.SendAsync(record, CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Contains("0.3", result.Error);
+    }
+
+    private List<TestServer.Arrival> Arrivals(string id) => _loopback.Server.Stats.Ledger.Where(a => a.Id == id).ToList();
+
     private RequestRecord Get(string path) => new(path, "GET", _loopback.Url(path));
 
     private RequestRecord Post(string path) => new(path, "POST", _loopback.Url(path)) { Body = "{}", ContentType = "application/json" };

@@ -1,0 +1,48 @@
+using System;
+using System.Collections.Generic;
+
+namespace BatchRequest.Engine.Reporting;
+
+/// <summary>What a batch did, in numbers: counts by status and code, retries, time, throughput and latency.</summary>
+public sealed class BatchSummary
+{
+    internal BatchSummary()
+    {
+    }
+
+    public long Total { get; init; }
+
+    public long Succeeded { get; init; }
+
+    public long Failed { get; init; }
+
+    public long OutcomeUnknown { get; init; }
+
+    public long Throttled { get; init; }
+
+    public long NotSent { get; init; }
+
+    public long Canceled { get; init; }
+
+    /// <summary>Attempts beyond the first, over all records.</summary>
+    public long Retries { get; init; }
+
+    /// <summary>Records per status name, including statuses added later.</summary>
+    public IReadOnlyDictionary<string, long> ByStatus { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Records per final HTTP status code; records without an answer are not counted here.</summary>
+    public IReadOnlyDictionary<int, long> ByStatusCode { get; init; } = new Dictionary<int, long>();
+
+    /// <summary>From the first record's start to the last record's end.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Records per second over <see cref="Elapsed"/>.</summary>
+    public double RecordsPerSecond { get; init; }
+
+    /// <summary>Median record duration, retries and backoff included.</summary>
+    public TimeSpan LatencyP50 { get; init; }
+
+    public TimeSpan LatencyP95 { get; init; }
+
+    public TimeSpan LatencyP99 { get; init; }
+}

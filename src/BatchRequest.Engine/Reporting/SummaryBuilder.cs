@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using BatchRequest.Engine.Sending;
+
+namespace BatchRequest.Engine.Reporting;
+
+/// <summary>Accumulates results into a <see cref="BatchSummary"/>; not thread-safe.</summary>
+public sealed class SummaryBuilder
+{
+    private readonly Dictionary<BatchStatus, long> _byStatus = new();
+    private readonly Dictionary<int, long> _byStatusCode = new();
+
+    // Durations in ticks: 8 bytes a record keeps exact percentiles affordable even for a million records.
+    private readonly List<long> _durations = new();
+    private long _retries;
+    private DateTimeOffset? _firstStart;
+    private DateTimeOffset? _lastEnd;
+
+    public void Add(BatchResult result)
+    {
+        _byStatus[result.Status] = _byStatus.TryGetValue(result.Status, out var count) ? count + 1 : 1;
+        if (result.StatusCode is { } code)
+        {
+            _byStatusCode[code] = _byStatusCode.TryGetValue(code, out var codeCount) ? codeCount + 1 : 1;
+        }
+
+        _retries += Math.Max(0, result.Attempts - 1);
+        if (result.Attempts == 0)
+        {
+            return;
+        }
+
+        _durations.Add(result.Duration.Ticks);
+        var end = result.StartTime + result.Duration;
+        _firstStart = _firstStart is { } first && first <= result.StartTime ? first : result.StartTime;
+        _lastEnd = _lastEnd is { } last && last >= end ? last : end;
+    }
+
+    public BatchSummary Build()
+    {
+        _durations.Sort();
+        var elapsed = _firstStart is { } first && _lastEnd is { } last ? last - first : TimeSpan.Zero;
+        var total = _byStatus.Values.Sum();
+        return new BatchSummary
+        {
+            Total = total,
+            Succeeded = CountOf(BatchStatus.Succeeded),
+            Failed = CountOf(BatchStatus.Failed),
+            OutcomeUnknown = CountOf(BatchStatus.OutcomeUnknown),
+            Throttled = CountOf(BatchStatus.Throttled),
+            NotSent = CountOf(BatchStatus.NotSent),
+            Canceled = CountOf(BatchStatus.Canceled),
+            Retries = _retries,
+            ByStatus = _byStatus.OrderBy(p => p.Key).ToDictionary(p => p.Key.ToString(), p => p.Value),
+            ByStatusCode = _byStatusCode.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value),
+            Elapsed = elapsed,
+            RecordsPerSecond = elapsed > TimeSpan.Zero ? total / elapsed.TotalSeconds : 0,
+            LatencyP50 = Percentile(0.50),
+            LatencyP95 = Percentile(0.95),
+            LatencyP99 = Percentile(0.99),
+        };
+    }
+
+    private long CountOf(BatchStatus status) => _byStatus.TryGetValue(status, out var count) ? count : 0;
+
+    // Nearest-rank percentile over the sorted durations.
+    private TimeSpan Percentile(double fraction) => _durations.Count == 0
+        ? TimeSpan.Zero
+        : TimeSpan.FromTicks(_durations[Math.Max(0, (int)Math.Ceiling(fraction * _durations.Count) - 1)]);
+}

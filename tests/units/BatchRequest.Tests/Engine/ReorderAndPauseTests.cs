@@ -1,0 +1,75 @@
+using BatchRequest.Engine.Reporting;
+using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Sending;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BatchRequest.Tests.Engine;
+
+public sealed class ReorderAndPauseTests
+{
+    [Fact]
+    public void ReorderBuffer_OutOfOrderArrivals_ReleasesInSequenceAndHoldsOnlyTheGap()
+    {
+        var released = new List<string>();
+        var buffer = new ReorderBuffer<string>(released.Add);
+
+        buffer.Add(2, "c");
+        buffer.Add(1, "b");
+        Assert.Empty(released);
+        Assert.Equal(2, buffer.Waiting);
+
+        buffer.Add(0, "a");
+        buffer.Add(3, "d");
+
+        Assert.Equal(["a", "b", "c", "d"], released);
+        Assert.Equal(0, buffer.Waiting);
+        Assert.Throws<ArgumentException>(() => buffer.Add(1, "again"));
+    }
+
+    [Fact]
+    public async Task HostPauseGate_Paused_HoldsThatHostOnlyUntilTheClockPasses()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var gate = new HostPauseGate(clock);
+        gate.Pause("api:443", TimeSpan.FromSeconds(5));
+        gate.Pause("api:443", TimeSpan.FromSeconds(2));
+
+        var paused = gate.WaitAsync("api:443", CancellationToken.None);
+        Assert.True(gate.WaitAsync("other:443", CancellationToken.None).IsCompleted);
+
+        clock.Advance(TimeSpan.FromSeconds(4));
+        await Task.Delay(20);
+        Assert.False(paused.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await paused.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void SummaryBuilder_MixedResults_CountsAndPercentiles()
+    {
+        var builder = new SummaryBuilder();
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        for (var i = 1; i <= 100; i++)
+        {
+            var record = new RequestRecord($"r{i}", "GET", new Uri("http://h/"));
+            builder.Add(new BatchResult(record, i <= 90 ? BatchStatus.Succeeded : BatchStatus.Failed)
+            {
+                StatusCode = i <= 90 ? 200 : 503,
+                Attempts = i <= 90 ? 1 : 4,
+                StartTime = start,
+                Duration = TimeSpan.FromMilliseconds(i * 10),
+            });
+        }
+
+        var summary = builder.Build();
+
+        Assert.Equal((100L, 90L, 10L, 30L), (summary.Total, summary.Succeeded, summary.Failed, summary.Retries));
+        Assert.Equal(90, summary.ByStatusCode[200]);
+        Assert.Equal(10, summary.ByStatusCode[503]);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), summary.LatencyP50);
+        Assert.Equal(TimeSpan.FromMilliseconds(950), summary.LatencyP95);
+        Assert.Equal(TimeSpan.FromMilliseconds(990), summary.LatencyP99);
+        Assert.Equal(TimeSpan.FromSeconds(1), summary.Elapsed);
+        Assert.Equal(100, summary.RecordsPerSecond, precision: 6);
+    }
+}
