@@ -18,6 +18,7 @@ public sealed class BatchRunner
     private readonly Channel<(long Sequence, RequestRecord Record)> _queue;
     private readonly RequestSender _sender;
     private readonly Action<BatchResult> _deliver;
+    private readonly Action<RequestRecord>? _beforeSend;
     private readonly int _workerCount;
 
     // Only in ordered mode: how far sending may run ahead of the oldest result not yet delivered.
@@ -29,7 +30,13 @@ public sealed class BatchRunner
     /// <param name="throttleLimit">Workers, and so requests in flight at most.</param>
     /// <param name="onResult">Called once per record on a worker thread; must be thread-safe and must not block.</param>
     /// <param name="reorderWindow">Deliver results in input order, holding back at most this many; null for completion order.</param>
-    public BatchRunner(RequestSender sender, int throttleLimit, Action<BatchResult> onResult, int? reorderWindow = null)
+    /// <param name="beforeSend">Called on a worker thread just before a record's first attempt may leave (journals mark it there).</param>
+    public BatchRunner(
+        RequestSender sender,
+        int throttleLimit,
+        Action<BatchResult> onResult,
+        int? reorderWindow = null,
+        Action<RequestRecord>? beforeSend = null)
     {
         if (throttleLimit <= 0)
         {
@@ -54,6 +61,7 @@ public sealed class BatchRunner
         }
 
         _deliver = onResult;
+        _beforeSend = beforeSend;
 
         // Room for one more record per worker keeps every slot busy while the producer refills the queue.
         _queue = Channel.CreateBounded<(long, RequestRecord)>(new BoundedChannelOptions(throttleLimit)
@@ -124,9 +132,17 @@ public sealed class BatchRunner
         {
             while (reader.TryRead(out var item))
             {
-                var result = cancellationToken.IsCancellationRequested
-                    ? NotSent(item.Record)
-                    : await _sender.SendAsync(item.Record, cancellationToken).ConfigureAwait(false);
+                BatchResult result;
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    result = NotSent(item.Record);
+                }
+                else
+                {
+                    _beforeSend?.Invoke(item.Record);
+                    result = await _sender.SendAsync(item.Record, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (_reorder is null)
                 {
                     _deliver(result);

@@ -411,9 +411,9 @@ public sealed class RequestSender : IDisposable
             return record.IdempotencyKey;
         }
 
-        // Derived from the id alone, so every attempt and every rerun of the record carries the same key.
+        // Derived from batch identity and id only, so every attempt and every rerun of the record carries the same key.
         using var sha = SHA256.Create();
-        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(record.Id));
+        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(_options.BatchIdentity + "\n" + record.Id));
         return BitConverter.ToString(hash, 0, 16).Replace("-", string.Empty).ToLowerInvariant();
     }
 

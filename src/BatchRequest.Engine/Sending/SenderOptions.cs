@@ -35,6 +35,9 @@ public sealed class SenderOptions
     /// <summary>Header that carries a per-record key, stable across attempts; also makes POST and PATCH retryable.</summary>
     public string? IdempotencyKeyHeader { get; set; }
 
+    /// <summary>Names the batch in derived idempotency keys, so two batches with the same ids get different keys.</summary>
+    public string BatchIdentity { get; set; } = string.Empty;
+
     public Version HttpVersion { get; set; } = new(1, 1);
 
     /// <summary>Most attempts started per second, retries included; null for no rate limit.</summary>
