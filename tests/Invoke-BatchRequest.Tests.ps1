@@ -166,7 +166,7 @@ Describe 'Invoke-BatchRequest' {
             Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like 'v1:*' }
 
         $verbose.Count | Should -Be 1
-        $verbose[0].Message | Should -BeLike 'v1: GET *flaky/1/503 failed with 503 (Service Unavailable); attempt 2 in * s (exponential backoff).'
+        $verbose[0].Message | Should -BeLike 'v1: GET *flaky/1/503?id=v1 failed with 503 (Service Unavailable); attempt 2 in * s (exponential backoff).'
     }
 
     It 'writes a summary to the information stream, and Measure-BatchResult computes the same' {

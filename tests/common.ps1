@@ -32,12 +32,16 @@ function Start-TestServer {
     $startInfo.RedirectStandardOutput = $true
     $startInfo.UseShellExecute = $false
     $process = [Diagnostics.Process]::Start($startInfo)
-    $firstLine = $process.StandardOutput.ReadLineAsync()
-    if (-not $firstLine.Wait([TimeSpan]::FromSeconds(30)) -or -not $firstLine.Result) {
-        $process.Kill()
-        throw "The test server did not report its address within 30 s."
+    # It prints three addresses: http, a second http listener (another origin), https with a self-signed certificate.
+    $addresses = foreach ($line in 1..3) {
+        $reading = $process.StandardOutput.ReadLineAsync()
+        if (-not $reading.Wait([TimeSpan]::FromSeconds(30)) -or -not $reading.Result) {
+            $process.Kill()
+            throw "The test server did not report its addresses within 30 s."
+        }
+        [uri]$reading.Result
     }
-    [pscustomobject]@{ Process = $process; BaseUri = [uri]$firstLine.Result }
+    [pscustomobject]@{ Process = $process; BaseUri = $addresses[0]; SecondBaseUri = $addresses[1]; HttpsBaseUri = $addresses[2] }
 }
 
 function Stop-TestServer {

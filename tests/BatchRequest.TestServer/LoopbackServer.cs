@@ -29,6 +29,12 @@ public sealed class LoopbackServer : IAsyncDisposable
     /// <summary>http://127.0.0.1:port/ as bound; known once started.</summary>
     public Uri BaseUri { get; private set; } = null!;
 
+    /// <summary>A second http listener on another port: another origin, for cross-origin redirects.</summary>
+    public Uri SecondBaseUri { get; private set; } = null!;
+
+    /// <summary>An https listener with a self-signed certificate that no client trusts.</summary>
+    public Uri HttpsBaseUri { get; private set; } = null!;
+
     public ServerStats Stats { get; }
 
     /// <summary>Starts on a free port (or <paramref name="port"/>) and returns once it accepts connections.</summary>
@@ -52,14 +58,22 @@ public sealed class LoopbackServer : IAsyncDisposable
                     stats.ConnectionClosed();
                 }
             }));
+            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(SelfSignedCertificate()));
         });
 
         var app = builder.Build();
         var server = new LoopbackServer(app, stats);
         server.Map();
         server.MapFaults();
+        server.MapSecurity();
         await app.StartAsync();
-        server.BaseUri = new Uri(app.Urls.First().TrimEnd('/') + "/");
+
+        // Kestrel lists the addresses in the order the listeners were declared.
+        var urls = app.Urls.Select(url => new Uri(url.TrimEnd('/') + "/")).ToList();
+        server.BaseUri = urls[0];
+        server.SecondBaseUri = urls[1];
+        server.HttpsBaseUri = urls[2];
         return server;
     }
 
@@ -81,13 +95,16 @@ public sealed class LoopbackServer : IAsyncDisposable
             }
 
             var request = context.Request;
-            Stats.Arrived(new Arrival(
-                request.Query["id"].FirstOrDefault(),
-                request.Method,
-                request.Path + request.QueryString,
-                DateTimeOffset.UtcNow,
-                request.Headers["Idempotency-Key"].FirstOrDefault(),
-                request.Headers.Authorization.FirstOrDefault()),
+            Stats.Arrived(
+                new Arrival(
+                    request.Query["id"].FirstOrDefault(),
+                    request.Method,
+                    request.Host.Value ?? string.Empty,
+                    request.Path + request.QueryString,
+                    DateTimeOffset.UtcNow,
+                    request.Headers["Idempotency-Key"].FirstOrDefault(),
+                    request.Headers.Authorization.FirstOrDefault(),
+                    request.Headers["X-Api-Key"].FirstOrDefault()),
                 context.Connection.Id);
             try
             {
@@ -200,6 +217,63 @@ public sealed class LoopbackServer : IAsyncDisposable
 
             return Results.Json(new { id = context.Request.Query["id"].FirstOrDefault() });
         });
+    }
+
+    private void MapSecurity()
+    {
+        var app = _app;
+
+        // 200 only with "Authorization: Bearer {token}"; 401 otherwise.
+        app.Map("/bearer/{token}", (string token, HttpContext context) =>
+            context.Request.Headers.Authorization.ToString() == "Bearer " + token
+                ? Results.Json(new { authorized = true })
+                : Results.Json(new { authorized = false }, statusCode: 401));
+
+        // Answers {code} with Location: {to}; the target may be on another listener.
+        app.Map("/redirect/{code:int}", (int code, HttpContext context) =>
+        {
+            context.Response.Headers.Location = context.Request.Query["to"].ToString();
+            return Results.StatusCode(code);
+        });
+
+        // {mb} megabytes of zeros without Content-Length, so the client must count.
+        app.Map("/huge/{mb:int}", async (int mb, HttpContext context) =>
+        {
+            context.Response.ContentType = "application/octet-stream";
+            var chunk = new byte[64 * 1024];
+            for (long sent = 0; sent < mb * 1024L * 1024 && !context.RequestAborted.IsCancellationRequested; sent += chunk.Length)
+            {
+                await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+            }
+        });
+
+        // A small gzip body that expands to {mb} megabytes of zeros, compressed as it is sent.
+        app.Map("/gzip-bomb/{mb:int}", async (int mb, HttpContext context) =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.Headers.ContentEncoding = "gzip";
+            await using var gzip = new System.IO.Compression.GZipStream(context.Response.Body, System.IO.Compression.CompressionLevel.Fastest);
+            var chunk = new byte[64 * 1024];
+            for (long written = 0; written < mb * 1024L * 1024 && !context.RequestAborted.IsCancellationRequested; written += chunk.Length)
+            {
+                await gzip.WriteAsync(chunk, context.RequestAborted);
+            }
+        });
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+
+        // Reloaded from PKCS#12 so the private key is usable by the TLS stack on every platform.
+        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+            certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
     }
 
     private static bool IsControl(PathString path) =>

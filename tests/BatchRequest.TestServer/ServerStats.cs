@@ -3,7 +3,15 @@ using System.Collections.Concurrent;
 namespace BatchRequest.TestServer;
 
 /// <summary>One arrival of a request, as the ledger keeps it.</summary>
-public sealed record Arrival(string? Id, string Method, string Path, DateTimeOffset Time, string? IdempotencyKey, string? Authorization);
+public sealed record Arrival(
+    string? Id,
+    string Method,
+    string Host,
+    string Path,
+    DateTimeOffset Time,
+    string? IdempotencyKey,
+    string? Authorization,
+    string? ApiKey);
 
 /// <summary>What the server has seen: totals, concurrency high-water marks and the per-id ledger.</summary>
 public sealed class ServerStats

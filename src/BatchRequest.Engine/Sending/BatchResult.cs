@@ -13,6 +13,7 @@ public sealed class BatchResult
     internal BatchResult(RequestRecord request, BatchStatus status)
     {
         Request = request;
+        Original = request;
         Status = status;
     }
 
@@ -48,8 +49,11 @@ public sealed class BatchResult
 
     public DateTimeOffset StartTime { get; init; }
 
-    /// <summary>The record that was sent.</summary>
+    /// <summary>The record that was sent, with its secrets masked.</summary>
     public RequestRecord Request { get; }
+
+    /// <summary>The record as it was read, secrets included: for writing it back, never for showing it.</summary>
+    internal RequestRecord Original { get; init; }
 
     /// <summary>The failure behind <see cref="Error"/>, kept for error records.</summary>
     internal Exception? Exception { get; init; }

@@ -135,7 +135,7 @@ public sealed class BatchRunner
                 BatchResult result;
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    result = NotSent(item.Record);
+                    result = NotSent(_sender.Redactor.Redact(item.Record), item.Record);
                 }
                 else
                 {
@@ -155,8 +155,9 @@ public sealed class BatchRunner
         }
     }
 
-    private static BatchResult NotSent(RequestRecord record) => new(record, BatchStatus.NotSent)
+    private static BatchResult NotSent(RequestRecord shown, RequestRecord record) => new(shown, BatchStatus.NotSent)
     {
+        Original = record,
         ErrorKind = ErrorKind.Canceled,
         Error = Messages.StoppedBeforeSending,
     };

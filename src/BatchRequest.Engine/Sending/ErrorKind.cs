@@ -14,6 +14,10 @@ public enum ErrorKind
     ResponseTooLarge,
     Throttled,
     CircuitOpen,
+    HostNotAllowed,
+    InsecureAuthentication,
+    RedirectRefused,
+    TooManyRedirects,
     Canceled,
     Unexpected,
 }

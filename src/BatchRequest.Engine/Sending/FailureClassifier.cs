@@ -3,6 +3,7 @@ using System.IO;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using BatchRequest.Engine.Security;
 using Polly.CircuitBreaker;
 
 namespace BatchRequest.Engine.Sending;
@@ -56,6 +57,8 @@ internal static class FailureClassifier
                     return ErrorKind.ResponseTooLarge;
                 case BrokenCircuitException:
                     return ErrorKind.CircuitOpen;
+                case PolicyException policy:
+                    return policy.Kind;
                 case AuthenticationException:
                     return ErrorKind.TlsFailure;
                 case SocketException socket:

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http;
+#if NET8_0_OR_GREATER
+using System.Net.Security;
+#endif
 
 namespace BatchRequest.Engine.Sending;
 
@@ -8,10 +11,10 @@ internal static class HttpHandlerFactory
 {
     public static HttpMessageHandler Create(SenderOptions options)
     {
-        // The third party caps connections, not only requests: the pool never opens more than the throttle,
-        // redirects and cookies stay with the sender so nothing leaks across hosts.
+        // The third party caps connections, not only requests: the pool never opens more than the throttle.
+        // Redirects and cookies stay with the sender, which strips secrets on the way; the handler would not.
 #if NET8_0_OR_GREATER
-        return new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = options.ThrottleLimit,
             PooledConnectionLifetime = options.PooledConnectionLifetime,
@@ -19,15 +22,57 @@ internal static class HttpHandlerFactory
             AutomaticDecompression = DecompressionMethods.All,
             AllowAutoRedirect = false,
             UseCookies = false,
+            MaxResponseHeadersLength = (options.MaximumResponseHeaderBytes + 1023) / 1024,
+            UseProxy = !options.NoProxy,
+            Proxy = options.Proxy,
         };
+        if (options.UseDefaultCredentials)
+        {
+            handler.Credentials = CredentialCache.DefaultCredentials;
+        }
+
+        if (options.ClientCertificate is { } certificate)
+        {
+            handler.SslOptions.ClientCertificates = new System.Security.Cryptography.X509Certificates.X509CertificateCollection { certificate };
+        }
+
+        if (options.SkipCertificateCheck)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = AcceptAnyCertificate;
+        }
+
+        return handler;
 #else
-        return new HttpClientHandler
+        var handler = new HttpClientHandler
         {
             MaxConnectionsPerServer = options.ThrottleLimit,
             AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
             AllowAutoRedirect = false,
             UseCookies = false,
+            MaxResponseHeadersLength = (options.MaximumResponseHeaderBytes + 1023) / 1024,
+            UseProxy = !options.NoProxy,
+            Proxy = options.Proxy,
+            UseDefaultCredentials = options.UseDefaultCredentials,
         };
+        if (options.ClientCertificate is { } certificate)
+        {
+            handler.ClientCertificates.Add(certificate);
+        }
+
+        if (options.SkipCertificateCheck)
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;
+        }
+
+        return handler;
 #endif
     }
+
+#if NET8_0_OR_GREATER
+    private static bool AcceptAnyCertificate(
+        object sender,
+        System.Security.Cryptography.X509Certificates.X509Certificate? certificate,
+        System.Security.Cryptography.X509Certificates.X509Chain? chain,
+        SslPolicyErrors errors) => true;
+#endif
 }

@@ -4,12 +4,14 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net.Http;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Engine.Security;
 using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Polly;
@@ -31,6 +33,8 @@ public sealed class RequestSender : IDisposable
     private readonly HttpClient _client;
     private readonly HostPauseGate _pauses;
     private readonly RateLimiter? _rateLimiter;
+    private readonly Redactor _redactor;
+    private readonly HashSet<string>? _allowedHosts;
     private readonly Action<RetryNotice>? _onRetry;
 
     // One pipeline per host, so that each host has a circuit of its own.
@@ -58,7 +62,12 @@ public sealed class RequestSender : IDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         _rateLimiter = options.RequestsPerSecond is { } rate ? CreateRateLimiter(rate) : null;
+        _redactor = new Redactor(options.SecretHeaders);
+        _allowedHosts = options.AllowedHosts is { } hosts ? new HashSet<string>(hosts, StringComparer.OrdinalIgnoreCase) : null;
     }
+
+    /// <summary>Masks this batch's secrets in anything shown or written.</summary>
+    public Redactor Redactor => _redactor;
 
     /// <summary>Sends the record, retrying as the policy allows. Never throws for a failed request.</summary>
     /// <param name="cancellationToken">Stops the batch: no new attempt starts and the one in flight is aborted.</param>
@@ -179,6 +188,7 @@ public sealed class RequestSender : IDisposable
         var record = state.Record;
         try
         {
+            EnsureMaySend(record.Uri, carriesCredentials: true);
             await _pauses.WaitAsync(record.Uri.Authority, cancellationToken).ConfigureAwait(false);
 
             // Retries spend tokens too: the rate is what the server sees, not what the file holds.
@@ -186,32 +196,18 @@ public sealed class RequestSender : IDisposable
                 ? null
                 : await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
             state.Attempts++;
-            using var request = BuildMessage(state);
 
             // One timer per attempt: first it bounds the wait for headers, then each read of the body.
             using var attemptTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attemptTimer.CancelAfter(_options.ConnectionTimeout);
-            HttpResponseMessage response;
-            try
+            using var response = await SendFollowingRedirectsAsync(state, attemptTimer.Token, cancellationToken).ConfigureAwait(false);
+            var answer = await ReadAnswerAsync(response, attemptTimer, cancellationToken).ConfigureAwait(false);
+            if (answer.RetryAfter is { } wait && !IsThrottled(answer))
             {
-                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimer.Token)
-                    .ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new AttemptTimeoutException(Text.Format(Messages.HeadersTimedOut, _options.ConnectionTimeout.TotalSeconds));
+                _pauses.Pause(record.Uri.Authority, wait);
             }
 
-            using (response)
-            {
-                var answer = await ReadAnswerAsync(response, attemptTimer, cancellationToken).ConfigureAwait(false);
-                if (answer.RetryAfter is { } wait && !IsThrottled(answer))
-                {
-                    _pauses.Pause(record.Uri.Authority, wait);
-                }
-
-                return Outcome.FromResult(answer);
-            }
+            return Outcome.FromResult(answer);
         }
         catch (Exception exception)
         {
@@ -219,27 +215,116 @@ public sealed class RequestSender : IDisposable
         }
     }
 
-    private HttpRequestMessage BuildMessage(AttemptState state)
+    /// <summary>
+    /// Sends one attempt and follows its redirects here rather than in the handler, which would carry custom
+    /// secret headers to another host. A 401 on a refreshable token is answered once with a fresh token.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(
+        AttemptState state,
+        CancellationToken attemptToken,
+        CancellationToken cancellationToken)
+    {
+        var hop = new Hop(state.Record.Uri, state.Record.Method, state.Record.Body is not null, CarriesSecrets: true);
+        var refreshed = false;
+        for (var hops = 0; ; )
+        {
+            var token = hop.CarriesSecrets ? _options.BearerToken?.Current : null;
+            using var request = BuildMessage(state, hop, token);
+            HttpResponseMessage response;
+            try
+            {
+                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new AttemptTimeoutException(Text.Format(Messages.HeadersTimedOut, _options.ConnectionTimeout.TotalSeconds));
+            }
+
+            var status = (int)response.StatusCode;
+            if (status == 401 && token is not null && !refreshed && _options.BearerToken!.CanRefresh)
+            {
+                response.Dispose();
+                await _options.BearerToken.RefreshAsync(token, cancellationToken).ConfigureAwait(false);
+                refreshed = true;
+                continue;
+            }
+
+            if (!RedirectPolicy.IsRedirect(status) || response.Headers.Location is not { } location || _options.MaximumRedirection == 0)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            if (++hops > _options.MaximumRedirection)
+            {
+                throw new PolicyException(ErrorKind.TooManyRedirects, Text.Format(Messages.TooManyRedirects, _options.MaximumRedirection));
+            }
+
+            hop = NextHop(hop, new Uri(hop.Uri, location), status);
+        }
+    }
+
+    private Hop NextHop(Hop from, Uri to, int statusCode)
+    {
+        var shown = _redactor.Redact(to);
+        if (RedirectPolicy.IsDowngrade(from.Uri, to))
+        {
+            throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectDowngradeRefused, shown));
+        }
+
+        var sameOrigin = RedirectPolicy.IsSameOrigin(from.Uri, to);
+        if (!sameOrigin && !_options.FollowCrossOriginRedirect)
+        {
+            throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectCrossOriginRefused, shown));
+        }
+
+        var carriesSecrets = from.CarriesSecrets && sameOrigin;
+        EnsureMaySend(to, carriesSecrets);
+        var method = RedirectPolicy.NextMethod(statusCode, from.Method);
+        return new Hop(to, method, from.SendsBody && method == from.Method, carriesSecrets);
+    }
+
+    /// <summary>Refuses a host outside the allow-list, and credentials over plain http unless allowed.</summary>
+    private void EnsureMaySend(Uri uri, bool carriesCredentials)
+    {
+        if (_allowedHosts is not null && !_allowedHosts.Contains(uri.IdnHost))
+        {
+            throw new PolicyException(ErrorKind.HostNotAllowed, Text.Format(Messages.HostNotAllowed, uri.IdnHost));
+        }
+
+        if (carriesCredentials && HasCredentials && uri.Scheme == Uri.UriSchemeHttp && !_options.AllowUnencryptedAuthentication)
+        {
+            throw new PolicyException(ErrorKind.InsecureAuthentication, Messages.CredentialsOverHttpRefused);
+        }
+    }
+
+    private bool HasCredentials => _options.BearerToken is not null || _options.BasicCredential is not null || _options.UseDefaultCredentials;
+
+    private HttpRequestMessage BuildMessage(AttemptState state, Hop hop, BearerToken.Snapshot? token)
     {
         var record = state.Record;
-        var request = new HttpRequestMessage(new HttpMethod(record.Method), record.Uri) { Version = _options.HttpVersion };
+        var request = new HttpRequestMessage(new HttpMethod(hop.Method), hop.Uri) { Version = _options.HttpVersion };
 #if NET8_0_OR_GREATER
         request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
 #endif
-        if (record.Body is not null)
+        if (hop.SendsBody)
         {
-            request.Content = new StringContent(record.Body, Encoding.UTF8);
+            request.Content = new StringContent(record.Body!, Encoding.UTF8);
             request.Content.Headers.Remove("Content-Type");
             request.Content.Headers.TryAddWithoutValidation("Content-Type", record.ContentType ?? "text/plain; charset=utf-8");
         }
 
-        foreach (var header in record.Headers)
+        // Batch headers first, so a record's own header of the same name replaces them.
+        AddHeaders(request, _options.CommonHeaders, hop.CarriesSecrets);
+        AddHeaders(request, record.Headers, hop.CarriesSecrets);
+        if (token is not null)
         {
-            if (!request.Headers.TryAddWithoutValidation(header.Key, header.Value) && request.Content is not null)
-            {
-                request.Content.Headers.Remove(header.Key);
-                request.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
+        }
+        else if (hop.CarriesSecrets && _options.BasicCredential is { } basic)
+        {
+            var pair = Encoding.UTF8.GetBytes(basic.UserName + ":" + basic.Password);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(pair));
         }
 
         if (_options.IdempotencyKeyHeader is { } keyHeader)
@@ -249,6 +334,24 @@ public sealed class RequestSender : IDisposable
         }
 
         return request;
+    }
+
+    private void AddHeaders(HttpRequestMessage request, IReadOnlyDictionary<string, string> headers, bool withSecrets)
+    {
+        foreach (var header in headers)
+        {
+            if (!withSecrets && _redactor.IsSecretHeader(header.Key))
+            {
+                continue;
+            }
+
+            request.Headers.Remove(header.Key);
+            if (!request.Headers.TryAddWithoutValidation(header.Key, header.Value) && request.Content is not null)
+            {
+                request.Content.Headers.Remove(header.Key);
+                request.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
     }
 
     private async Task<HttpAnswer> ReadAnswerAsync(
@@ -343,11 +446,13 @@ public sealed class RequestSender : IDisposable
         TimeSpan duration)
     {
         var record = state.Record;
+        var shown = _redactor.Redact(record);
         if (outcome.Result is { } answer)
         {
             var throttled = IsThrottled(answer);
-            return new BatchResult(record, answer.IsSuccess ? BatchStatus.Succeeded : throttled ? BatchStatus.Throttled : BatchStatus.Failed)
+            return new BatchResult(shown, answer.IsSuccess ? BatchStatus.Succeeded : throttled ? BatchStatus.Throttled : BatchStatus.Failed)
             {
+                Original = record,
                 StatusCode = answer.StatusCode,
                 Attempts = state.Attempts,
                 StartTime = startTime,
@@ -358,7 +463,7 @@ public sealed class RequestSender : IDisposable
                     : Text.Format(Messages.HttpStatusFailed, answer.StatusCode, answer.ReasonPhrase),
                 Content = answer.Body,
                 ContentType = answer.ContentType,
-                Headers = answer.Headers,
+                Headers = _redactor.Redact(answer.Headers),
             };
         }
 
@@ -373,6 +478,12 @@ public sealed class RequestSender : IDisposable
             message = !stopped ? Text.Format(Messages.CircuitOpen, record.Uri.Authority)
                 : state.Attempts == 0 ? Messages.StoppedBeforeSending : Messages.StoppedInFlight;
         }
+        else if (state.Attempts == 0)
+        {
+            // Refused before anything left the machine.
+            status = BatchStatus.NotSent;
+            message = exception.Message;
+        }
         else
         {
             status = FailureClassifier.MayHaveReachedServer(kind) && !state.MayResend ? BatchStatus.OutcomeUnknown : BatchStatus.Failed;
@@ -381,8 +492,9 @@ public sealed class RequestSender : IDisposable
                 : exception.Message;
         }
 
-        return new BatchResult(record, status)
+        return new BatchResult(shown, status)
         {
+            Original = record,
             Attempts = state.Attempts,
             StartTime = startTime,
             Duration = duration,
@@ -416,6 +528,9 @@ public sealed class RequestSender : IDisposable
         var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(_options.BatchIdentity + "\n" + record.Id));
         return BitConverter.ToString(hash, 0, 16).Replace("-", string.Empty).ToLowerInvariant();
     }
+
+    /// <summary>One request of an attempt: the first, or one after a redirect.</summary>
+    private sealed record Hop(Uri Uri, string Method, bool SendsBody, bool CarriesSecrets);
 
     /// <summary>What one record's attempts share: counted, read by the retry predicate.</summary>
     private sealed class AttemptState

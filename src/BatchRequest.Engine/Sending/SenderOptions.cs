@@ -1,4 +1,8 @@
 using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using BatchRequest.Engine.Security;
 
 namespace BatchRequest.Engine.Sending;
 
@@ -34,6 +38,48 @@ public sealed class SenderOptions
 
     /// <summary>Header that carries a per-record key, stable across attempts; also makes POST and PATCH retryable.</summary>
     public string? IdempotencyKeyHeader { get; set; }
+
+    /// <summary>Headers sent with every record; a record's own header of the same name wins.</summary>
+    public IReadOnlyDictionary<string, string> CommonHeaders { get; set; } = new Dictionary<string, string>();
+
+    /// <summary>Header names to mask and to drop on a cross-origin redirect, beside Authorization, Cookie and the like.</summary>
+    public IReadOnlyCollection<string> SecretHeaders { get; set; } = Array.Empty<string>();
+
+    /// <summary>Bearer token for every request; refreshed once on 401 when it has a provider.</summary>
+    public BearerToken? BearerToken { get; set; }
+
+    /// <summary>User and password for Basic authentication.</summary>
+    public NetworkCredential? BasicCredential { get; set; }
+
+    /// <summary>Let the handler answer authentication challenges with the process's own identity.</summary>
+    public bool UseDefaultCredentials { get; set; }
+
+    /// <summary>Allow credentials over plain http.</summary>
+    public bool AllowUnencryptedAuthentication { get; set; }
+
+    /// <summary>Redirect hops followed per attempt; 0 follows none.</summary>
+    public int MaximumRedirection { get; set; } = 5;
+
+    /// <summary>Follow redirects to another origin, without Authorization, Cookie, secret headers or the token.</summary>
+    public bool FollowCrossOriginRedirect { get; set; }
+
+    /// <summary>Hosts records may be sent to, redirects included; null allows any host.</summary>
+    public IReadOnlyCollection<string>? AllowedHosts { get; set; }
+
+    /// <summary>Accept any server certificate. Dangerous; never implied.</summary>
+    public bool SkipCertificateCheck { get; set; }
+
+    /// <summary>Client certificate offered during the TLS handshake.</summary>
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>Proxy for every request; null uses the environment's proxy settings.</summary>
+    public IWebProxy? Proxy { get; set; }
+
+    /// <summary>Connect directly, ignoring any proxy from the environment.</summary>
+    public bool NoProxy { get; set; }
+
+    /// <summary>Largest total size of response headers, in bytes.</summary>
+    public int MaximumResponseHeaderBytes { get; set; } = 64 * 1024;
 
     /// <summary>Names the batch in derived idempotency keys, so two batches with the same ids get different keys.</summary>
     public string BatchIdentity { get; set; } = string.Empty;
@@ -85,6 +131,12 @@ public sealed class SenderOptions
             RequirePositive(budget, nameof(RecordTimeout));
         }
 
+        if (MaximumRedirection < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaximumRedirection), MaximumRedirection, null);
+        }
+
+        RequirePositive(MaximumResponseHeaderBytes, nameof(MaximumResponseHeaderBytes));
         if (CircuitBreakerThreshold < 2)
         {
             throw new ArgumentOutOfRangeException(nameof(CircuitBreakerThreshold), CircuitBreakerThreshold, null);

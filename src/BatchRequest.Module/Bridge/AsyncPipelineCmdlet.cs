@@ -32,6 +32,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
         Warning,
         Verbose,
         Debug,
+        Invoke,
     }
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
@@ -51,6 +52,29 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Queues a debug message; safe from any thread.</summary>
     protected void QueueDebug(string message) => Queue(WriteKind.Debug, message);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the pipeline thread at its next write, for what must not run on a worker
+    /// (a script block, a prompt); safe from any thread. Cancelled when the pipeline stops.
+    /// </summary>
+    protected Task<T> InvokeOnPipelineThread<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registration = cancellationToken.Register(() => completion.TrySetCanceled());
+        _ = completion.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
+        Queue(WriteKind.Invoke, new Action(() =>
+        {
+            try
+            {
+                completion.TrySetResult(work());
+            }
+            catch (Exception exception)
+            {
+                completion.TrySetException(exception);
+            }
+        }));
+        return completion.Task;
+    }
 
     /// <summary>Remembers the pipeline thread; derived classes call it first.</summary>
     protected override void BeginProcessing() => _pipelineThreadId = Environment.CurrentManagedThreadId;
@@ -149,6 +173,9 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
                 break;
             case WriteKind.Debug:
                 WriteDebug((string)item.Payload);
+                break;
+            case WriteKind.Invoke:
+                ((Action)item.Payload)();
                 break;
         }
     }

@@ -1,12 +1,19 @@
 using System;
+using System.Collections;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
+using System.Net;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading;
+using System.Threading.Tasks;
 using BatchRequest.Bridge;
 using BatchRequest.Completion;
 using BatchRequest.Engine.Reporting;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Errors;
 
@@ -96,9 +103,91 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     [Parameter]
     public SwitchParameter SkipHttpErrorCheck { get; set; }
 
+    /// <summary>How to authenticate every request: Bearer or OAuth with -Token or -TokenProvider, Basic with -Credential.</summary>
+    [Parameter]
+    public BatchAuthentication Authentication { get; set; }
+
+    /// <summary>Bearer token for -Authentication Bearer or OAuth; implies Bearer when -Authentication is not given.</summary>
+    [Parameter]
+    public SecureString? Token { get; set; }
+
+    /// <summary>
+    /// Script block that returns a fresh token (a SecureString); called at the start, and again once for all workers
+    /// when the server answers 401, after which the rejected request is retried once. Runs on the pipeline thread.
+    /// </summary>
+    [Parameter]
+    public ScriptBlock? TokenProvider { get; set; }
+
+    /// <summary>User and password for -Authentication Basic; implies Basic when -Authentication is not given.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Answer authentication challenges with the identity of the current user.</summary>
+    [Parameter]
+    public SwitchParameter UseDefaultCredentials { get; set; }
+
+    /// <summary>Client certificate offered to servers that ask for one.</summary>
+    [Parameter]
+    public X509Certificate2? Certificate { get; set; }
+
+    /// <summary>Headers sent with every record; a record's own header of the same name wins.</summary>
+    [Parameter]
+    public IDictionary? Headers { get; set; }
+
+    /// <summary>More header names to treat as secrets: masked everywhere and dropped on a cross-origin redirect.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? SecretHeader { get; set; }
+
+    /// <summary>Send credentials over plain http; refused by default.</summary>
+    [Parameter]
+    public SwitchParameter AllowUnencryptedAuthentication { get; set; }
+
+    /// <summary>Proxy server for every request, instead of the environment's proxy settings.</summary>
+    [Parameter]
+    public Uri? Proxy { get; set; }
+
+    /// <summary>Credential for -Proxy.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? ProxyCredential { get; set; }
+
+    /// <summary>Connect directly, ignoring the environment's proxy settings.</summary>
+    [Parameter]
+    public SwitchParameter NoProxy { get; set; }
+
+    /// <summary>Redirects followed per attempt; 0 follows none and returns the redirect as the answer.</summary>
+    [Parameter]
+    [ValidateRange(0, 50)]
+    public int MaximumRedirection { get; set; } = 5;
+
+    /// <summary>Follow redirects to another scheme, host or port, dropping credentials and secret headers on the way.</summary>
+    [Parameter]
+    public SwitchParameter FollowCrossOriginRedirect { get; set; }
+
+    /// <summary>Accept any server certificate. Dangerous: only for test servers you control.</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    /// <summary>Largest response body kept, in bytes, counted after decompression; a larger one ends as ResponseTooLarge.</summary>
+    [Parameter]
+    [ValidateRange(1L, long.MaxValue)]
+    public long MaximumResponseBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Hosts records may be sent to, redirects included; a record for any other host is not sent.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AllowedHost { get; set; }
+
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
+        if (SkipCertificateCheck)
+        {
+            WriteWarning(Messages.SkipCertificateCheckWarning);
+        }
+
         var options = new SenderOptions
         {
             ThrottleLimit = ThrottleLimit,
@@ -112,7 +201,20 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             HttpVersion = HttpVersion,
             RequestsPerSecond = MyInvocation.BoundParameters.ContainsKey(nameof(RequestsPerSecond)) ? RequestsPerSecond : null,
             RecordTimeout = MyInvocation.BoundParameters.ContainsKey(nameof(RecordTimeoutSec)) ? TimeSpan.FromSeconds(RecordTimeoutSec) : null,
+            CommonHeaders = HeadersFrom(Headers),
+            SecretHeaders = SecretHeader ?? Array.Empty<string>(),
+            UseDefaultCredentials = UseDefaultCredentials,
+            AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
+            ClientCertificate = Certificate,
+            Proxy = Proxy is null ? null : new WebProxy(Proxy) { Credentials = ProxyCredential?.GetNetworkCredential() },
+            NoProxy = NoProxy,
+            MaximumRedirection = MaximumRedirection,
+            FollowCrossOriginRedirect = FollowCrossOriginRedirect,
+            SkipCertificateCheck = SkipCertificateCheck,
+            MaximumResponseBytes = MaximumResponseBytes,
+            AllowedHosts = AllowedHost,
         };
+        ApplyAuthentication(options);
         _sender = new RequestSender(options, OnRetry);
         _runner = new BatchRunner(_sender, ThrottleLimit, OnResult, Ordered ? ThrottleLimit * ReorderWindowPerSlot : null);
         _runner.Start(StopToken);
@@ -121,7 +223,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess(InputObject.ToString(), Messages.SendAction))
+        if (!ShouldProcess(_sender!.Redactor.Redact(InputObject).ToString(), Messages.SendAction))
         {
             return;
         }
@@ -189,6 +291,77 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
         }
     }
 
+    private static IReadOnlyDictionary<string, string> HeadersFrom(IDictionary? headers)
+    {
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (headers is not null)
+        {
+            foreach (DictionaryEntry entry in headers)
+            {
+                result[entry.Key.ToString()!] = entry.Value?.ToString() ?? string.Empty;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Checks the authentication parameters together and puts the credentials into the options.</summary>
+    private void ApplyAuthentication(SenderOptions options)
+    {
+        var scheme = Authentication;
+        if (scheme == BatchAuthentication.None)
+        {
+            scheme = Token is not null || TokenProvider is not null ? BatchAuthentication.Bearer
+                : Credential is not null ? BatchAuthentication.Basic
+                : BatchAuthentication.None;
+        }
+
+        switch (scheme)
+        {
+            case BatchAuthentication.Bearer or BatchAuthentication.OAuth:
+                if (Token is null && TokenProvider is null)
+                {
+                    ThrowParameterError(Messages.TokenRequired, nameof(Token));
+                }
+
+                // The provider's first answer is the starting token; it runs here, on the pipeline thread.
+                var token = Token is not null ? Plain(Token) : RunTokenProvider();
+                options.BearerToken = new BearerToken(
+                    token,
+                    TokenProvider is null ? null : cancellationToken => InvokeOnPipelineThread(RunTokenProvider, cancellationToken));
+                break;
+            case BatchAuthentication.Basic:
+                if (Credential is null)
+                {
+                    ThrowParameterError(Messages.CredentialRequired, nameof(Credential));
+                }
+
+                options.BasicCredential = Credential!.GetNetworkCredential();
+                break;
+        }
+    }
+
+    private string RunTokenProvider()
+    {
+        var output = TokenProvider!.Invoke();
+        var last = output.Count > 0 ? output[output.Count - 1]?.BaseObject : null;
+        return last switch
+        {
+            SecureString secure => Plain(secure),
+            string text when text.Length > 0 => text,
+            _ => throw new PSInvalidOperationException(Messages.TokenProviderReturnedNoToken),
+        };
+    }
+
+    private static string Plain(SecureString secure) => new NetworkCredential(string.Empty, secure).Password;
+
+    private void ThrowParameterError(string message, string parameterName) =>
+        ThrowTerminatingError(new ErrorRecord(
+            new PSArgumentException(message, parameterName),
+            "AuthenticationParameterMissing",
+            ErrorCategory.InvalidArgument,
+            null));
+
     // Runs on worker threads: only counts and queues.
     private void OnResult(BatchResult result)
     {
@@ -217,7 +390,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             notice.DelayFromServer ? Messages.RetryAnnouncedServer : Messages.RetryAnnouncedBackoff,
             notice.Record.Id,
             notice.Record.Method,
-            notice.Record.Uri.GetLeftPart(UriPartial.Path),
+            _sender!.Redactor.Redact(notice.Record.Uri),
             notice.Reason,
             notice.NextAttempt,
             notice.Delay.TotalSeconds));

@@ -32,6 +32,10 @@ internal static class ResultErrors
         ErrorKind.Throttled => ("RequestThrottled", ErrorCategory.LimitsExceeded),
         ErrorKind.Canceled => ("RequestCanceled", ErrorCategory.OperationStopped),
         ErrorKind.CircuitOpen => ("RequestCircuitOpen", ErrorCategory.ResourceUnavailable),
+        ErrorKind.HostNotAllowed => ("RequestHostNotAllowed", ErrorCategory.PermissionDenied),
+        ErrorKind.InsecureAuthentication => ("RequestInsecureAuthentication", ErrorCategory.SecurityError),
+        ErrorKind.RedirectRefused => ("RequestRedirectRefused", ErrorCategory.SecurityError),
+        ErrorKind.TooManyRedirects => ("RequestTooManyRedirects", ErrorCategory.LimitsExceeded),
         _ => ("RequestFailed", ErrorCategory.NotSpecified),
     };
 

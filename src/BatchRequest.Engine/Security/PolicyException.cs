@@ -1,0 +1,16 @@
+using System;
+using BatchRequest.Engine.Sending;
+
+namespace BatchRequest.Engine.Security;
+
+/// <summary>The sender refused to send, or to go on sending, a request: never retried.</summary>
+public sealed class PolicyException : Exception
+{
+    public PolicyException(ErrorKind kind, string message)
+        : base(message)
+    {
+        Kind = kind;
+    }
+
+    public ErrorKind Kind { get; }
+}
