@@ -3,16 +3,19 @@
     Builds, tests, demonstrates and benchmarks the BatchRequest module.
 .DESCRIPTION
     build (default)  compiles the solution and assembles out/BatchRequest, the folder Import-Module takes.
-    test             build, then xunit, then Pester in a child pwsh against out/BatchRequest;
+    test             build and package, then xunit, then Pester in a child pwsh against out/BatchRequest
+                     and the package;
                      the last line is "N passed, N failed" and the exit code is non-zero on any failure.
     demo             build, start the sample API on loopback, send 1,000 records at -ThrottleLimit 40.
+    package          build, then pack out/BatchRequest into out/BatchRequest.<version>.nupkg with
+                     Compress-PSResource, ready for Publish-PSResource -NupkgPath or a folder repository.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo')]
+    [ValidateSet('build', 'test', 'demo', 'package')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -42,10 +45,36 @@ function Invoke-Build {
     $bin = New-Item -ItemType Directory -Path (Join-Path $ModuleDir 'bin') -Force
     Copy-Item -LiteralPath (Join-Path $PSScriptRoot 'BatchRequest.psd1') -Destination $ModuleDir
     Copy-Item -Path (Join-Path $PSScriptRoot 'module/*') -Destination $ModuleDir -Recurse
+
+    # The cmdlets go to bin/; the engine and its libraries to bin/dependencies/, which PowerShell does not probe,
+    # so they load into the module's own load context (src/BatchRequest.Module/Loading) beside other versions.
+    $dependencies = New-Item -ItemType Directory -Path (Join-Path $bin 'dependencies') -Force
     $moduleBuild = Join-Path $PSScriptRoot "src/BatchRequest.Module/bin/$Configuration/net8.0"
-    Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Destination $bin
+    Copy-Item -LiteralPath (Join-Path $moduleBuild 'BatchRequest.dll') -Destination $bin
+    Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Exclude 'BatchRequest.dll' -Destination $dependencies
     Copy-Item -Path (Join-Path $PSScriptRoot "tests/BatchRequest.TestServer/bin/$Configuration/net10.0") -Destination $ServerDir -Recurse
     Write-Host "Module assembled in $ModuleDir"
+}
+
+function New-ModulePackage {
+    # The package is made by the tool that will install it: PSResourceGet writes the nuspec from the manifest.
+    # Compress-PSResource arrived in PSResourceGet 1.1.0, which ships with PowerShell 7.5 and later.
+    Import-Module Microsoft.PowerShell.PSResourceGet -MinimumVersion 1.1.0
+    $manifestVersion = (Import-PowerShellDataFile -LiteralPath (Join-Path $ModuleDir 'BatchRequest.psd1')).ModuleVersion
+    $assemblyVersion = (Select-Xml -LiteralPath (Join-Path $PSScriptRoot 'Directory.Build.props') -XPath '/Project/PropertyGroup/Version').Node.InnerText
+    if ($manifestVersion -ne $assemblyVersion) {
+        throw "BatchRequest.psd1 says ModuleVersion $manifestVersion but Directory.Build.props says Version $assemblyVersion."
+    }
+
+    Remove-Item -Path (Join-Path $OutDir 'BatchRequest.*.nupkg') -ErrorAction Ignore
+    $package = Compress-PSResource -Path $ModuleDir -DestinationPath $OutDir -PassThru
+    Write-Host "Package written to $($package.FullName)"
+    $package.FullName
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $null = New-ModulePackage
 }
 
 function Invoke-UnitTests {
@@ -59,6 +88,7 @@ function Invoke-UnitTests {
 }
 
 function Invoke-PesterTests {
+    param([Parameter(Mandatory)] [string] $Package)
     Invoke-Dotnet restore (Join-Path $PSScriptRoot 'tests/TestTools.proj') --nologo -v quiet
     $packages = ((& (Get-DotnetPath) nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
     $pester = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
@@ -70,6 +100,7 @@ function Invoke-PesterTests {
     $runner = Join-Path $PSScriptRoot 'tests/Invoke-PesterRun.ps1'
     $env:BATCHREQUEST_MODULE = Join-Path $ModuleDir 'BatchRequest.psd1'
     $env:BATCHREQUEST_TEST_SERVER = Join-Path $ServerDir 'BatchRequest.TestServer.dll'
+    $env:BATCHREQUEST_PACKAGE = $Package
     & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $runner -PesterPath $pester -SummaryPath $summary | Out-Host
     if (-not (Test-Path -LiteralPath $summary)) { return @{ Passed = 0; Failed = 1 } }
     $counts = Get-Content -LiteralPath $summary -Raw | ConvertFrom-Json
@@ -78,10 +109,11 @@ function Invoke-PesterTests {
 
 function Invoke-Test {
     Invoke-Build
+    $package = New-ModulePackage
     New-Item -ItemType Directory -Path $ResultsDir -Force | Out-Null
     Remove-Item -Path (Join-Path $ResultsDir '*') -Recurse -Force -ErrorAction Ignore
     $unit = Invoke-UnitTests
-    $behaviour = Invoke-PesterTests
+    $behaviour = Invoke-PesterTests -Package $package
     $passed = $unit.Passed + $behaviour.Passed
     $failed = $unit.Failed + $behaviour.Failed
     Write-Host "xunit: $($unit.Passed) passed, $($unit.Failed) failed; Pester: $($behaviour.Passed) passed, $($behaviour.Failed) failed"
@@ -132,4 +164,5 @@ switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
     'demo' { Invoke-Demo }
+    'package' { Invoke-Package }
 }
