@@ -12,7 +12,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo')]
+    [ValidateSet('build', 'test', 'demo', 'bench')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -128,8 +128,16 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-Bench {
+    # The benchmark of issue #3 with its defaults; it installs missing peers and writes bench/RESULTS.md.
+    # For other counts or a smoke run, call bench/Invoke-Benchmark.ps1 directly (-Quick, -Runs, -Scenario, ...).
+    Invoke-Build
+    & (Join-Path $PSScriptRoot 'bench/Invoke-Benchmark.ps1')
+}
+
 switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
     'demo' { Invoke-Demo }
+    'bench' { Invoke-Bench }
 }
