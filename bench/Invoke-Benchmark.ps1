@@ -446,7 +446,7 @@ function Test-NdjsonImport {
         "Import-RequestFile read $($records.Count) record(s) ($ids) from a two-line NDJSON file instead of probe-1,probe-2"
     }
     catch {
-        "Import-RequestFile cannot read NDJSON yet: $($_.Exception.Message)"
+        "Import-RequestFile cannot read NDJSON yet: $($_.Exception.Message.Replace("$RepoRoot/", ''))"
     }
 }
 
@@ -488,7 +488,9 @@ function Get-LoadAverage { ((Get-Content /proc/loadavg) -split ' ' | Select-Obje
 
 function Get-Versions {
     $commit = (& git -C $RepoRoot rev-parse --short HEAD 2>$null)
-    $dirty = if (& git -C $RepoRoot status --porcelain --untracked-files=no 2>$null) { ', uncommitted changes' } else { '' }
+    # This file itself is rewritten by every run: its changes do not make the code uncommitted.
+    $changed = @(& git -C $RepoRoot status --porcelain --untracked-files=no 2>$null | Where-Object { $_ -notmatch 'RESULTS\.md$' })
+    $dirty = if ($changed.Count) { ', uncommitted changes' } else { '' }
     $module = Get-Module BatchRequest
     $versions = [ordered]@{
         'BatchRequest' = "$($module.Version) (commit $commit$dirty)"
@@ -629,7 +631,7 @@ function Format-ScenarioB {
     "## B: $($count.ToString('N0', $Invariant)) records, no latency, T = $ThrottleLimit (pure overhead)"
     ''
     "Requests per second, medians of $Runs run(s). BatchRequest's results are objects: collected in the warm session,"
-    'counted with `Measure-Object` in its own process. Whole-process rates include start-up (about a second for pwsh).'
+    'counted with `Measure-Object` in its own process. Whole-process rates include start-up: seconds for pwsh, milliseconds for curl and hey.'
     ''
     '| Tool | Whole process (s) | req/s | Batch (s) | req/s | Max in flight | Connections | All 2xx | Arrived once |'
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
@@ -712,9 +714,10 @@ function Write-Results {
         '# BatchRequest benchmark (issue #3)'
         ''
         if ($Quick) {
-            '> **Smoke run** (`-Quick`): tiny counts and one run, made while other work ran on the machine, only to show that'
-            '> the benchmark works end to end. These numbers are **not** the benchmark: make the full run on a quiet machine'
-            '> with `dotnet pwsh ./build.ps1 bench`, which replaces this file.'
+            '> **Smoke run** (`-Quick`): tiny counts and one run, only to show that the benchmark works end to end. These'
+            '> numbers are **not** the benchmark: at these counts fixed costs dominate, and the machine may have been busy'
+            '> (see the load average). Make the full run on a quiet machine with `dotnet pwsh ./build.ps1 bench`, which'
+            '> replaces this file.'
             ''
         }
         "Written by ``bench/Invoke-Benchmark.ps1`` on $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm', $Invariant)) UTC in $(Format-Number $Elapsed.TotalMinutes '0.0') min: ``$CommandLine``."
@@ -732,7 +735,7 @@ function Write-Results {
         '|---|---|---|'
         foreach ($key in $Versions.Keys) {
             $runAs = switch -Wildcard ($key) {
-                'BatchRequest' { '`Import-RequestFile f.json | Invoke-BatchRequest -ThrottleLimit T` in the warm session, and in its own pwsh (`bench/Measure-BatchRequestProcess.ps1`)' }
+                'BatchRequest' { '`Import-RequestFile f.json \| Invoke-BatchRequest -ThrottleLimit T` in the warm session, and in its own pwsh (`bench/Measure-BatchRequestProcess.ps1`)' }
                 'PowerShell' { '`ForEach-Object -Parallel { Invoke-RestMethod $_ } -ThrottleLimit T` in its own pwsh (`bench/peers/foreach-parallel.ps1`)' }
                 'Python*' { '`bench/peers/aiohttp_batch.py`: asyncio, `Semaphore(T)`, `TCPConnector(limit=T)`' }
                 'curl' { '`curl --parallel --parallel-max T --config urls.curl` (url/output pairs)' }
