@@ -7,6 +7,8 @@
                      and the package;
                      the last line is "N passed, N failed" and the exit code is non-zero on any failure.
     demo             build, start the sample API on loopback, send 1,000 records at -ThrottleLimit 40.
+    bench            build, then run bench/Invoke-Benchmark.ps1 beside its peers and write bench/RESULTS.md
+                     (by hand, on a quiet machine; never part of test).
     package          build, then pack out/BatchRequest into out/BatchRequest.<version>.nupkg with
                      Compress-PSResource, ready for Publish-PSResource -NupkgPath or a folder repository.
 .EXAMPLE
@@ -15,7 +17,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'package')]
+    [ValidateSet('build', 'test', 'demo', 'package', 'bench')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -160,9 +162,17 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-Bench {
+    # The benchmark of issue #3 with its defaults; it installs missing peers and writes bench/RESULTS.md.
+    # For other counts or a smoke run, call bench/Invoke-Benchmark.ps1 directly (-Quick, -Runs, -Scenario, ...).
+    Invoke-Build
+    & (Join-Path $PSScriptRoot 'bench/Invoke-Benchmark.ps1')
+}
+
 switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
     'demo' { Invoke-Demo }
     'package' { Invoke-Package }
+    'bench' { Invoke-Bench }
 }

@@ -1,0 +1,803 @@
+<#
+.SYNOPSIS
+    The benchmark of issue #3: BatchRequest side by side with its peers on the loopback test server.
+.DESCRIPTION
+    Scenarios, at -ThrottleLimit T (40):
+      A  N records (1,000) whose endpoint answers after L ms (50): time of each tool beside the bound N*L/T.
+      B  N records (10,000) answered at once: requests per second, the overhead of each tool.
+      C  100,000 and 1,000,000 records streamed from NDJSON: peak working set of the pwsh process, throughput.
+    Peers: Python asyncio + aiohttp with Semaphore(T) (bench/peers/aiohttp_batch.py), curl --parallel
+    --parallel-max T fed by a config file of URLs, hey -n N -c T as the raw ceiling of the machine, and
+    ForEach-Object -Parallel { Invoke-RestMethod } -ThrottleLimit T in the pinned pwsh (bench/peers/foreach-parallel.ps1).
+    The Debian packages of the peers (python3-aiohttp curl hey) are installed with apt-get when missing.
+
+    BatchRequest is measured twice per run: in this pwsh session, already warm (a Stopwatch around the pipeline,
+    results collected as objects), and as a process of its own (bench/Measure-BatchRequestProcess.ps1). The peers
+    are timed as whole processes; those that report the time of the batch alone (aiohttp, hey, ForEach-Object
+    -Parallel) are shown with it too. Each run starts every tool once, in an order that rotates from run to run;
+    the report gives medians over the runs, and ratios to the peers computed within each run, then their median.
+
+    Through the server's stats and ledger it checks, for every run: requests in flight at most (exactly T
+    expected for BatchRequest in A), connections that carried requests (never more than T), and that every record
+    arrived exactly once. All traffic goes to the loopback server started here; every process is killed after
+    -ProcessTimeoutSec.
+
+    Writes -ResultsPath (bench/RESULTS.md). Needs a build first: dotnet pwsh ./build.ps1 build (or build.ps1 bench).
+.EXAMPLE
+    dotnet pwsh ./bench/Invoke-Benchmark.ps1 -Quick
+    A smoke run: tiny counts, one run, to check that everything works. Its numbers are not the benchmark.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 bench
+    Builds, then runs the full benchmark (5 runs) on a quiet machine.
+#>
+[CmdletBinding()]
+param(
+    # Runs of every tool in every scenario; medians are taken over them.
+    [ValidateRange(1, 50)] [int] $Runs = 5,
+
+    [ValidateRange(1, 300)] [int] $ThrottleLimit = 40,
+
+    # Scenario A: records and the server's answer latency.
+    [ValidateRange(1, 100000)] [int] $LatencyCount = 1000,
+    [ValidateRange(1, 10000)] [int] $LatencyMs = 50,
+
+    # Scenario B: records answered at once.
+    [ValidateRange(1, 1000000)] [int] $OverheadCount = 10000,
+
+    # Scenario C: sizes of the NDJSON files streamed through Import-RequestFile | Invoke-BatchRequest.
+    # Lists may also be given as one comma-separated word, as a shell passes -StreamCounts 100000,1000000.
+    [string[]] $StreamCounts = @('100000', '1000000'),
+
+    # Scenarios to run: A, B, C.
+    [string[]] $Scenario = @('A', 'B', 'C'),
+
+    # A smoke run: A 200 records, B 1,000, C 2,000 and 20,000, one run (each unless given explicitly).
+    [switch] $Quick,
+
+    [string] $ResultsPath = (Join-Path $PSScriptRoot 'RESULTS.md'),
+
+    # Any process of the benchmark still running after this long is killed and its run counted as failed.
+    [ValidateRange(10, 7200)] [int] $ProcessTimeoutSec = 900,
+
+    # The server's ledger (one entry per request) is checked id by id up to this many records; above it only
+    # the count of arrivals is compared (fetching a ledger of a million entries would dominate the run).
+    [int] $LedgerLimit = 100000,
+
+    # Do not apt-get install missing peers; the missing ones are left out of the report.
+    [switch] $NoInstall
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$ProgressPreference = 'SilentlyContinue'
+. (Join-Path $PSScriptRoot '../tests/common.ps1')
+$Invariant = [Globalization.CultureInfo]::InvariantCulture
+
+# pwsh -File hands "A,B" and "100000,1000000" over as single words (and would read the latter as one number).
+$ScenarioNames = @($Scenario -split ',' | ForEach-Object { $_.Trim().ToUpperInvariant() } | Where-Object { $_ })
+foreach ($name in $ScenarioNames) { if ($name -notin 'A', 'B', 'C') { throw "Unknown scenario '$name': use A, B or C." } }
+$StreamSizes = @($StreamCounts -split ',' | Where-Object { $_.Trim() } | ForEach-Object { [int]::Parse($_.Trim(), $Invariant) })
+if (@($StreamSizes | Where-Object { $_ -lt 1 }).Count) { throw 'Every -StreamCounts size must be at least 1.' }
+
+if ($Quick) {
+    # Tiny counts, one run; what is given explicitly still wins.
+    if (-not $PSBoundParameters.ContainsKey('LatencyCount')) { $LatencyCount = 200 }
+    if (-not $PSBoundParameters.ContainsKey('OverheadCount')) { $OverheadCount = 1000 }
+    if (-not $PSBoundParameters.ContainsKey('StreamCounts')) { $StreamSizes = @(2000, 20000) }
+    if (-not $PSBoundParameters.ContainsKey('Runs')) { $Runs = 1 }
+}
+
+$RepoRoot = Split-Path -Parent $PSScriptRoot
+$WorkDir = Join-Path $RepoRoot 'out/bench'
+$ModulePath = Get-BuiltModulePath
+$Python = '/usr/bin/python3'   # Debian's, which sees python3-aiohttp; a python3 earlier on PATH may not.
+$Peers = @{
+    aiohttp = @{ Package = 'python3-aiohttp'; Present = { Test-Path $Python -PathType Leaf } }
+    curl    = @{ Package = 'curl'; Present = { Get-Command curl -CommandType Application -ErrorAction Ignore } }
+    hey     = @{ Package = 'hey'; Present = { Get-Command hey -CommandType Application -ErrorAction Ignore } }
+}
+
+#region Helpers
+
+function Format-Number {
+    param($Value, [string] $Format = '0.00')
+    if ($null -eq $Value) { return '–' }
+    ([double]$Value).ToString($Format, $Invariant)
+}
+
+function Get-Median {
+    param([object[]] $Values)
+    $sorted = @($Values | Where-Object { $null -ne $_ } | ForEach-Object { [double]$_ } | Sort-Object)
+    if ($sorted.Count -eq 0) { return $null }
+    $middle = [math]::Floor($sorted.Count / 2)
+    if ($sorted.Count % 2) { return $sorted[$middle] }
+    ($sorted[$middle - 1] + $sorted[$middle]) / 2
+}
+
+function Test-DebianPackage {
+    param([string] $Name)
+    $status = & dpkg-query -W -f '${Status}' $Name 2>$null
+    $LASTEXITCODE -eq 0 -and $status -eq 'install ok installed'
+}
+
+function Get-DebianVersion {
+    param([string] $Name)
+    $version = & dpkg-query -W -f '${Version}' $Name 2>$null
+    if ($LASTEXITCODE -eq 0 -and $version) { $version } else { $null }
+}
+
+function Install-PeerPackages {
+    <# Installs the peers' Debian packages that are missing; returns the names of the peers that can run. #>
+    $missing = @($Peers.Values | ForEach-Object { $_.Package } | Where-Object { -not (Test-DebianPackage $_) })
+    if ($missing.Count -gt 0) {
+        if ($NoInstall) {
+            Write-Warning "Not installing $($missing -join ', ') (-NoInstall): those peers are left out."
+        }
+        else {
+            Write-Host "Installing the peers' Debian packages: $($missing -join ', ')..."
+            $env:DEBIAN_FRONTEND = 'noninteractive'
+            & apt-get update -q | Out-Null
+            if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get update failed with exit code $LASTEXITCODE." }
+            & apt-get install -y -q @missing | Out-Null
+            if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get install $($missing -join ' ') failed with exit code $LASTEXITCODE." }
+        }
+    }
+    foreach ($name in $Peers.Keys | Sort-Object) {
+        $peer = $Peers[$name]
+        if ((Test-DebianPackage $peer.Package) -and (& $peer.Present)) { $name }
+        else { Write-Warning "Peer $name is not available (Debian package $($peer.Package) not installed); it is left out." }
+    }
+}
+
+function Invoke-TimedProcess {
+    <# Runs a command to its end; returns its wall-clock time, exit code and output. Killed after -ProcessTimeoutSec. #>
+    param([Parameter(Mandatory)] [string[]] $Command)
+    $startInfo = [Diagnostics.ProcessStartInfo]::new($Command[0])
+    foreach ($argument in @($Command | Select-Object -Skip 1)) { $startInfo.ArgumentList.Add($argument) }
+    $startInfo.RedirectStandardOutput = $true
+    $startInfo.RedirectStandardError = $true
+    $startInfo.UseShellExecute = $false
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $process = [Diagnostics.Process]::Start($startInfo)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    $exited = $process.WaitForExit($ProcessTimeoutSec * 1000)
+    $clock.Stop()
+    if (-not $exited) {
+        $process.Kill($true)
+        $process.WaitForExit()
+    }
+    [pscustomobject]@{
+        Seconds  = $clock.Elapsed.TotalSeconds
+        ExitCode = if ($exited) { $process.ExitCode } else { $null }
+        TimedOut = -not $exited
+        StdOut   = $stdout.GetAwaiter().GetResult()
+        StdErr   = $stderr.GetAwaiter().GetResult()
+    }
+    $process.Dispose()
+}
+
+function ConvertFrom-LastJsonLine {
+    param([string] $Text)
+    $line = ($Text -split "`n" | Where-Object { $_.Trim().StartsWith('{') } | Select-Object -Last 1)
+    if ($line) { $line | ConvertFrom-Json } else { $null }
+}
+
+function New-ToolRun {
+    <# What one run of one tool measured; $null where the tool does not tell. #>
+    param($ProcessSeconds, $InProcessSeconds, $Ok, [string] $Problem, $Extra)
+    [pscustomobject]@{
+        ProcessSeconds   = $ProcessSeconds
+        InProcessSeconds = $InProcessSeconds
+        Ok               = $Ok
+        Problem          = $Problem
+        Extra            = $Extra
+    }
+}
+
+function Get-ProcessProblem {
+    param($Outcome)
+    if ($Outcome.TimedOut) { return "killed after $ProcessTimeoutSec s" }
+    if ($Outcome.ExitCode -ne 0) {
+        # The first lines of its error output, without pwsh's colours.
+        $detail = (($Outcome.StdErr -replace '\x1b\[[0-9;]*m', '').Trim() -split "`n" | Select-Object -First 3) -join ' '
+        return "exit code $($Outcome.ExitCode): $detail"
+    }
+    $null
+}
+
+function Test-Arrivals {
+    <# Compares the server's ledger with the ids sent: every one exactly once, nothing else. #>
+    param($Server, [string] $IdPrefix, [int] $Count, $Stats)
+    if ($Count -gt $LedgerLimit -or -not $IdPrefix) {
+        # Only the count: above -LedgerLimit, or for hey, which sends one URL N times.
+        return [pscustomobject]@{ Ok = ($Stats.served -eq $Count); Text = "$($Stats.served) of $Count (count only)" }
+    }
+    $seen = [Collections.Generic.Dictionary[string, int]]::new()
+    foreach ($arrival in Get-TestServerLedger $Server) {
+        $key = [string]$arrival.id
+        $times = 0
+        $null = $seen.TryGetValue($key, [ref]$times)
+        $seen[$key] = $times + 1
+    }
+    $once = 0; $repeated = 0
+    for ($i = 1; $i -le $Count; $i++) {
+        $times = 0
+        if ($seen.TryGetValue("$IdPrefix$i", [ref]$times)) {
+            if ($times -eq 1) { $once++ } else { $repeated++ }
+        }
+    }
+    $missing = $Count - $once - $repeated
+    $foreign = $seen.Count - $once - $repeated
+    $ok = $once -eq $Count -and $foreign -eq 0
+    $text = if ($ok) { "$Count once" } else { "$once once, $repeated repeated, $missing missing, $foreign unknown" }
+    [pscustomobject]@{ Ok = $ok; Text = $text }
+}
+
+function Invoke-ToolRun {
+    <# One run of one tool against a freshly reset server, with what the server saw. #>
+    param($Server, [string] $Tool, [hashtable] $Run, [int] $Count, [string] $IdPrefix, [int] $RunNumber)
+    Reset-TestServer $Server
+    $parameters = $Run.Parameters
+    $measured = & $Run.Command @parameters
+    $stats = Get-TestServerStats $Server
+    $arrivals = Test-Arrivals -Server $Server -IdPrefix $IdPrefix -Count $Count -Stats $stats
+    $line = "  run $RunNumber  {0,-30} process {1,7} s  batch {2,7} s  ok {3}/{4}  in flight {5}  connections {6}  {7}" -f $Tool,
+        (Format-Number $measured.ProcessSeconds), (Format-Number $measured.InProcessSeconds), $measured.Ok, $Count,
+        $stats.maxInFlight, $stats.connections, $arrivals.Text
+    if ($measured.Problem) { $line += "  PROBLEM: $($measured.Problem)" }
+    Write-Host $line
+    [pscustomobject]@{
+        Tool             = $Tool
+        Run              = $RunNumber
+        Count            = $Count
+        ProcessSeconds   = $measured.ProcessSeconds
+        InProcessSeconds = $measured.InProcessSeconds
+        Ok               = $measured.Ok
+        Problem          = $measured.Problem
+        Extra            = $measured.Extra
+        MaxInFlight      = [long]$stats.maxInFlight
+        Connections      = [long]$stats.connections
+        Served           = [long]$stats.served
+        ArrivalsOk       = $arrivals.Ok
+        ArrivalsText     = $arrivals.Text
+    }
+}
+
+function Invoke-Rounds {
+    <# Runs every tool once per run, rotating the order from run to run so that noise spreads over all of them. #>
+    param($Server, [System.Collections.Specialized.OrderedDictionary] $Tools, [int] $Count, [string] $IdPrefix)
+    $names = @($Tools.Keys)
+    for ($run = 1; $run -le $Runs; $run++) {
+        for ($k = 0; $k -lt $names.Count; $k++) {
+            $name = $names[($k + $run - 1) % $names.Count]
+            $prefix = if ($name -eq 'hey') { $null } else { $IdPrefix }
+            Invoke-ToolRun -Server $Server -Tool $name -Run $Tools[$name] -Count $Count -IdPrefix $prefix -RunNumber $run
+        }
+    }
+}
+
+#endregion
+
+#region Inputs
+
+function New-BatchInputs {
+    <# The same records for every tool: a request file, a list of URLs, a curl config file. #>
+    param([string] $Name, [string[]] $Urls, [string] $IdPrefix)
+    $records = for ($i = 0; $i -lt $Urls.Count; $i++) { @{ id = "$IdPrefix$($i + 1)"; uri = $Urls[$i] } }
+    $curlConfig = foreach ($url in $Urls) { "url = `"$url`""; 'output = "/dev/null"' }
+    $inputs = [pscustomobject]@{
+        RequestFile = New-RequestFile -Path (Join-Path $WorkDir "$Name.json") -Records $records
+        UrlFile     = Join-Path $WorkDir "$Name.urls"
+        CurlConfig  = Join-Path $WorkDir "$Name.curl"
+        Count       = $Urls.Count
+    }
+    [IO.File]::WriteAllLines($inputs.UrlFile, $Urls)
+    [IO.File]::WriteAllLines($inputs.CurlConfig, [string[]]$curlConfig)
+    $inputs
+}
+
+function New-NdjsonFile {
+    <# One JSON request object per line, written without building the records in memory. #>
+    param([string] $Path, [int] $Count, [uri] $BaseUri, [string] $IdPrefix)
+    $writer = [IO.StreamWriter]::new($Path, $false, [Text.UTF8Encoding]::new($false), 1MB)
+    try {
+        for ($i = 1; $i -le $Count; $i++) {
+            $writer.WriteLine('{"id":"' + $IdPrefix + $i + '","uri":"' + $BaseUri + 'status/200?id=' + $IdPrefix + $i + '"}')
+        }
+    }
+    finally {
+        $writer.Dispose()
+    }
+    $Path
+}
+
+#endregion
+
+#region Tools: one function per peer, and BatchRequest twice
+
+function Invoke-BatchRequestInSession {
+    <# BatchRequest in this (warm) session: a Stopwatch around the pipeline; results collected as objects. #>
+    param([string] $RequestFile)
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $results = Import-RequestFile -LiteralPath $RequestFile |
+        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue
+    $clock.Stop()
+    $ok = @($results).Where({ $_.Status -eq 'Succeeded' }).Count
+    New-ToolRun -InProcessSeconds $clock.Elapsed.TotalSeconds -Ok $ok
+}
+
+function Invoke-BatchRequestProcess {
+    <# BatchRequest in a pwsh of its own: whole-process time, and the batch's time and memory as it reports them. #>
+    param([string] $RequestFile)
+    $pwsh = @(Get-PwshCommand)
+    $outcome = Invoke-TimedProcess -Command ($pwsh + @('-NoProfile', '-NonInteractive',
+            '-File', (Join-Path $PSScriptRoot 'Measure-BatchRequestProcess.ps1'),
+            '-ModulePath', $ModulePath, '-RequestFile', $RequestFile, '-ThrottleLimit', $ThrottleLimit))
+    $report = ConvertFrom-LastJsonLine $outcome.StdOut
+    $problem = Get-ProcessProblem $outcome
+    if (-not $report) { return New-ToolRun -ProcessSeconds $outcome.Seconds -Ok 0 -Problem ($problem ?? 'no report') }
+    New-ToolRun -ProcessSeconds $outcome.Seconds -InProcessSeconds $report.elapsedSeconds -Ok $report.succeeded -Problem $problem -Extra $report
+}
+
+function Invoke-AiohttpPeer {
+    param([string] $UrlFile)
+    $outcome = Invoke-TimedProcess -Command @($Python, (Join-Path $PSScriptRoot 'peers/aiohttp_batch.py'), $UrlFile, $ThrottleLimit)
+    $report = ConvertFrom-LastJsonLine $outcome.StdOut
+    $problem = Get-ProcessProblem $outcome
+    if (-not $report) { return New-ToolRun -ProcessSeconds $outcome.Seconds -Ok 0 -Problem ($problem ?? 'no report') }
+    New-ToolRun -ProcessSeconds $outcome.Seconds -InProcessSeconds $report.elapsedSeconds -Ok $report.ok -Problem $problem
+}
+
+function Invoke-CurlPeer {
+    <# curl --parallel over a config file of url/output pairs; --write-out gives one status code per transfer. #>
+    param([string] $CurlConfig)
+    $outcome = Invoke-TimedProcess -Command @('curl', '--parallel', '--parallel-max', $ThrottleLimit, '--silent',
+        '--noproxy', '*', '--write-out', '%{http_code}\n', '--config', $CurlConfig)
+    $ok = @($outcome.StdOut -split "`n" | Where-Object { $_ -match '^2\d\d$' }).Count
+    New-ToolRun -ProcessSeconds $outcome.Seconds -Ok $ok -Problem (Get-ProcessProblem $outcome)
+}
+
+function Invoke-HeyPeer {
+    <# hey sends one URL N times from T workers: the raw ceiling of this machine. #>
+    param([string] $Url, [int] $Count)
+    $outcome = Invoke-TimedProcess -Command @('hey', '-n', $Count, '-c', $ThrottleLimit, $Url)
+    $total = if ($outcome.StdOut -match 'Total:\s+([\d.]+) secs') { [double]::Parse($Matches[1], $Invariant) }
+    $ok = 0
+    foreach ($match in [regex]::Matches($outcome.StdOut, '\[(2\d\d)\]\s+(\d+) responses')) { $ok += [int]$match.Groups[2].Value }
+    New-ToolRun -ProcessSeconds $outcome.Seconds -InProcessSeconds $total -Ok $ok -Problem (Get-ProcessProblem $outcome)
+}
+
+function Invoke-ForEachParallelPeer {
+    param([string] $UrlFile)
+    $pwsh = @(Get-PwshCommand)
+    $outcome = Invoke-TimedProcess -Command ($pwsh + @('-NoProfile', '-NonInteractive',
+            '-File', (Join-Path $PSScriptRoot 'peers/foreach-parallel.ps1'), '-UrlFile', $UrlFile, '-ThrottleLimit', $ThrottleLimit))
+    $report = ConvertFrom-LastJsonLine $outcome.StdOut
+    $problem = Get-ProcessProblem $outcome
+    if (-not $report) { return New-ToolRun -ProcessSeconds $outcome.Seconds -Ok 0 -Problem ($problem ?? 'no report') }
+    New-ToolRun -ProcessSeconds $outcome.Seconds -InProcessSeconds $report.elapsedSeconds -Ok $report.ok -Problem $problem
+}
+
+function Get-ToolSet {
+    <# The tools of scenarios A and B, in their first run's order: a command and its parameters, over the same inputs. #>
+    param($Inputs, [string] $HeyUrl)
+    $tools = [ordered]@{
+        'BatchRequest (warm session)' = @{ Command = 'Invoke-BatchRequestInSession'; Parameters = @{ RequestFile = $Inputs.RequestFile } }
+        'BatchRequest (own process)'  = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $Inputs.RequestFile } }
+    }
+    if ('aiohttp' -in $Available) { $tools['aiohttp'] = @{ Command = 'Invoke-AiohttpPeer'; Parameters = @{ UrlFile = $Inputs.UrlFile } } }
+    if ('curl' -in $Available) { $tools['curl'] = @{ Command = 'Invoke-CurlPeer'; Parameters = @{ CurlConfig = $Inputs.CurlConfig } } }
+    if ('hey' -in $Available) { $tools['hey'] = @{ Command = 'Invoke-HeyPeer'; Parameters = @{ Url = $HeyUrl; Count = $Inputs.Count } } }
+    $tools['ForEach-Object -Parallel'] = @{ Command = 'Invoke-ForEachParallelPeer'; Parameters = @{ UrlFile = $Inputs.UrlFile } }
+    $tools
+}
+
+#endregion
+
+#region Scenarios
+
+function Invoke-WarmUp {
+    <# Runs the pipeline once on a few records so that the measured runs find the session warm. #>
+    param($Server, [string] $RequestFile)
+    $null = Import-RequestFile -LiteralPath $RequestFile | Select-Object -First (2 * $ThrottleLimit) |
+        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue
+    Reset-TestServer $Server
+}
+
+function Invoke-ScenarioA {
+    param($Server)
+    $bound = $LatencyCount * $LatencyMs / 1000 / $ThrottleLimit
+    Write-Host "A: $LatencyCount records, $LatencyMs ms latency, T=$ThrottleLimit; lower bound $(Format-Number $bound) s"
+    $urls = foreach ($i in 1..$LatencyCount) { "$($Server.BaseUri)delay/$($LatencyMs)?id=a-$i" }
+    $inputs = New-BatchInputs -Name 'scenario-a' -Urls $urls -IdPrefix 'a-'
+    Invoke-WarmUp -Server $Server -RequestFile $inputs.RequestFile
+    $tools = Get-ToolSet -Inputs $inputs -HeyUrl "$($Server.BaseUri)delay/$($LatencyMs)?id=hey"
+    [pscustomobject]@{
+        Name    = 'A'
+        Count   = $LatencyCount
+        Bound   = $bound
+        Results = @(Invoke-Rounds -Server $Server -Tools $tools -Count $LatencyCount -IdPrefix 'a-')
+    }
+}
+
+function Invoke-ScenarioB {
+    param($Server)
+    Write-Host "B: $OverheadCount records, no latency, T=$ThrottleLimit"
+    $urls = foreach ($i in 1..$OverheadCount) { "$($Server.BaseUri)status/200?id=b-$i" }
+    $inputs = New-BatchInputs -Name 'scenario-b' -Urls $urls -IdPrefix 'b-'
+    Invoke-WarmUp -Server $Server -RequestFile $inputs.RequestFile
+    $tools = Get-ToolSet -Inputs $inputs -HeyUrl "$($Server.BaseUri)status/200?id=hey"
+    [pscustomobject]@{
+        Name    = 'B'
+        Count   = $OverheadCount
+        Results = @(Invoke-Rounds -Server $Server -Tools $tools -Count $OverheadCount -IdPrefix 'b-')
+    }
+}
+
+function Test-NdjsonImport {
+    <# Whether Import-RequestFile reads NDJSON yet: a two-line file must give its two records. #>
+    param($Server)
+    $probe = New-NdjsonFile -Path (Join-Path $WorkDir 'probe.ndjson') -Count 2 -BaseUri $Server.BaseUri -IdPrefix 'probe-'
+    try {
+        $records = @(Import-RequestFile -LiteralPath $probe -ErrorAction Stop)
+        $ids = ($records | ForEach-Object { $_.Id }) -join ','
+        if ($ids -eq 'probe-1,probe-2') { return $null }
+        "Import-RequestFile read $($records.Count) record(s) ($ids) from a two-line NDJSON file instead of probe-1,probe-2"
+    }
+    catch {
+        "Import-RequestFile cannot read NDJSON yet: $($_.Exception.Message.Replace("$RepoRoot/", ''))"
+    }
+}
+
+function Invoke-ScenarioC {
+    param($Server)
+    Write-Host "C: $($StreamSizes -join ' and ') records streamed from NDJSON, no latency, T=$ThrottleLimit"
+    $skipped = Test-NdjsonImport -Server $Server
+    if ($skipped) {
+        Write-Warning "Scenario C skipped: $skipped"
+        return [pscustomobject]@{ Name = 'C'; Skipped = $skipped; Results = @() }
+    }
+    $results = foreach ($count in $StreamSizes) {
+        $file = New-NdjsonFile -Path (Join-Path $WorkDir "scenario-c-$count.ndjson") -Count $count -BaseUri $Server.BaseUri -IdPrefix 'c-'
+        $tools = [ordered]@{ "BatchRequest, $($count.ToString('N0', $Invariant)) records" = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $file } } }
+        Invoke-Rounds -Server $Server -Tools $tools -Count $count -IdPrefix 'c-'
+        Remove-Item -LiteralPath $file
+    }
+    [pscustomobject]@{ Name = 'C'; Skipped = $null; Results = @($results) }
+}
+
+#endregion
+
+#region Report
+
+function Get-MachineInfo {
+    $cpu = (Get-Content /proc/cpuinfo | Where-Object { $_ -match '^model name' } | Select-Object -First 1) -replace '^model name\s*:\s*', ''
+    $memory = (Get-Content /proc/meminfo | Where-Object { $_ -match '^MemTotal' }) -replace '\D', ''
+    $os = (Get-Content /etc/os-release | Where-Object { $_ -match '^PRETTY_NAME=' }) -replace '^PRETTY_NAME="?|"$', ''
+    [ordered]@{
+        'CPU'    = $cpu
+        'Cores'  = [Environment]::ProcessorCount
+        'Memory' = '{0} GiB' -f (Format-Number ([long]$memory / 1MB) '0.0')
+        'OS'     = $os
+        'Kernel' = (Get-Content /proc/sys/kernel/osrelease)
+    }
+}
+
+function Get-LoadAverage { ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3) -join ' ' }
+
+function Get-Versions {
+    $commit = (& git -C $RepoRoot rev-parse --short HEAD 2>$null)
+    # This file itself is rewritten by every run: its changes do not make the code uncommitted.
+    $changed = @(& git -C $RepoRoot status --porcelain --untracked-files=no 2>$null | Where-Object { $_ -notmatch 'RESULTS\.md$' })
+    $dirty = if ($changed.Count) { ', uncommitted changes' } else { '' }
+    $module = Get-Module BatchRequest
+    $versions = [ordered]@{
+        'BatchRequest' = "$($module.Version) (commit $commit$dirty)"
+        'PowerShell'   = "$($PSVersionTable.PSVersion) (.NET tool), $([Runtime.InteropServices.RuntimeInformation]::FrameworkDescription)"
+    }
+    if ('aiohttp' -in $Available) {
+        $versions['Python, aiohttp'] = '{0}; python3-aiohttp {1}' -f (& $Python --version 2>&1), (Get-DebianVersion 'python3-aiohttp')
+    }
+    if ('curl' -in $Available) { $versions['curl'] = "$((& curl --version | Select-Object -First 1) -replace '^curl (\S+).*', '$1') (Debian $(Get-DebianVersion 'curl'))" }
+    if ('hey' -in $Available) { $versions['hey'] = "Debian $(Get-DebianVersion 'hey')" }
+    $versions
+}
+
+function Get-ToolSummary {
+    <# Medians over the runs of one tool, and what the server saw over all of them. #>
+    param([object[]] $Results)
+    $first = $Results[0]
+    $inFlight = @($Results | ForEach-Object MaxInFlight | Sort-Object)
+    [pscustomobject]@{
+        Tool           = $first.Tool
+        Count          = $first.Count
+        Runs           = $Results.Count
+        Process        = Get-Median @($Results | ForEach-Object ProcessSeconds)
+        InProcess      = Get-Median @($Results | ForEach-Object InProcessSeconds)
+        InFlight       = if ($inFlight[0] -eq $inFlight[-1]) { "$($inFlight[0])" } else { "$($inFlight[0])–$($inFlight[-1])" }
+        InFlightAll    = $inFlight
+        Connections    = ($Results | Measure-Object Connections -Maximum).Maximum
+        ArrivalsOkRuns = @($Results | Where-Object ArrivalsOk).Count
+        AllOkRuns      = @($Results | Where-Object { $_.Ok -eq $_.Count -and -not $_.Problem }).Count
+        Problems       = @($Results | Where-Object Problem | ForEach-Object { "run $($_.Run): $($_.Problem)" })
+    }
+}
+
+function Get-PeerRatios {
+    <#
+        Per run, BatchRequest's time divided by each peer's time of the same run (lower favours BatchRequest), or
+        with -Rate its rate divided by the peer's (higher favours it); then the median over the runs. The warm
+        session is compared with the peer's batch time where the peer reports one (else its whole process: curl
+        starts in milliseconds); BatchRequest's own process with the peer's whole process.
+    #>
+    param([object[]] $Results, [string[]] $Peers, [switch] $Rate)
+    foreach ($peer in $Peers) {
+        $warm = @(); $process = @()
+        foreach ($run in 1..$Runs) {
+            $inRun = @($Results | Where-Object Run -EQ $run)
+            $ours = $inRun | Where-Object Tool -EQ 'BatchRequest (warm session)'
+            $ownProcess = $inRun | Where-Object Tool -EQ 'BatchRequest (own process)'
+            $theirs = $inRun | Where-Object Tool -EQ $peer
+            if (-not $theirs -or $theirs.Problem) { continue }
+            $theirBatch = if ($null -ne $theirs.InProcessSeconds) { $theirs.InProcessSeconds } else { $theirs.ProcessSeconds }
+            if ($ours -and $ours.InProcessSeconds -and $theirBatch) {
+                $warm += if ($Rate) { $theirBatch / $ours.InProcessSeconds } else { $ours.InProcessSeconds / $theirBatch }
+            }
+            if ($ownProcess -and $ownProcess.ProcessSeconds -and $theirs.ProcessSeconds) {
+                $process += if ($Rate) { $theirs.ProcessSeconds / $ownProcess.ProcessSeconds } else { $ownProcess.ProcessSeconds / $theirs.ProcessSeconds }
+            }
+        }
+        [pscustomobject]@{ Peer = $peer; Warm = Get-Median $warm; Process = Get-Median $process }
+    }
+}
+
+function Format-Check {
+    param([bool] $Passed, [string] $Text)
+    "- $(if ($Passed) { '✅' } else { '❌' }) $Text"
+}
+
+function Format-BatchRequestChecks {
+    <# The server-side checks of issue #3 for BatchRequest's rows. #>
+    param([object[]] $Summaries, [bool] $ExpectFullConcurrency)
+    foreach ($summary in $Summaries | Where-Object Tool -Like 'BatchRequest*') {
+        $runs = $summary.Runs
+        if ($ExpectFullConcurrency) {
+            $exact = @($summary.InFlightAll | Where-Object { $_ -eq $ThrottleLimit }).Count
+            Format-Check ($exact -eq $runs) "$($summary.Tool): exactly $ThrottleLimit in flight in $exact of $runs runs (seen: $($summary.InFlight))"
+        }
+        else {
+            $over = @($summary.InFlightAll | Where-Object { $_ -gt $ThrottleLimit }).Count
+            Format-Check ($over -eq 0) "$($summary.Tool): never more than $ThrottleLimit in flight (seen: $($summary.InFlight))"
+        }
+        Format-Check ($summary.Connections -le $ThrottleLimit) "$($summary.Tool): at most $($summary.Connections) connections (limit $ThrottleLimit)"
+        Format-Check ($summary.ArrivalsOkRuns -eq $runs) "$($summary.Tool): every record arrived exactly once in $($summary.ArrivalsOkRuns) of $runs runs"
+        Format-Check ($summary.AllOkRuns -eq $runs) "$($summary.Tool): every record succeeded in $($summary.AllOkRuns) of $runs runs"
+    }
+}
+
+function Format-ProblemLines {
+    param([object[]] $Summaries)
+    foreach ($summary in $Summaries) {
+        foreach ($problem in $summary.Problems) { "- $($summary.Tool), $problem" }
+    }
+}
+
+function Format-ScenarioA {
+    param($Result)
+    $bound = $Result.Bound
+    $summaries = @($Result.Results | Group-Object Tool | ForEach-Object { Get-ToolSummary $_.Group })
+    $order = @($Result.Results | Select-Object -ExpandProperty Tool -Unique)
+    $summaries = @($order | ForEach-Object { $name = $_; $summaries | Where-Object Tool -EQ $name })
+    "## A: $($Result.Count.ToString('N0', $Invariant)) records, $LatencyMs ms latency, T = $ThrottleLimit"
+    ''
+    "Lower bound N·L/T = $(Format-Number $bound '0.000') s. Medians of $Runs run(s). *Whole process* is the time from starting the program to its exit;"
+    "*batch* is the time the tool measures around the batch itself (for BatchRequest in the warm session: a Stopwatch around the pipeline)."
+    ''
+    '| Tool | Whole process (s) | × bound | Batch (s) | × bound | Max in flight | Connections | All 2xx | Arrived once |'
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+    foreach ($s in $summaries) {
+        $processRatio = if ($null -ne $s.Process) { $s.Process / $bound } else { $null }
+        $batchRatio = if ($null -ne $s.InProcess) { $s.InProcess / $bound } else { $null }
+        "| $($s.Tool) | $(Format-Number $s.Process) | $(Format-Number $processRatio) | $(Format-Number $s.InProcess) | $(Format-Number $batchRatio) | $($s.InFlight) | $($s.Connections) | $($s.AllOkRuns)/$($s.Runs) runs | $($s.ArrivalsOkRuns)/$($s.Runs) runs |"
+    }
+    ''
+    'BatchRequest ÷ peer, time of the same run (median of the per-run ratios; below 1 favours BatchRequest):'
+    ''
+    '| Peer | warm session ÷ peer''s batch | own process ÷ peer''s whole process |'
+    '|---|---:|---:|'
+    foreach ($ratio in Get-PeerRatios -Results $Result.Results -Peers ($order | Where-Object { $_ -notlike 'BatchRequest*' })) {
+        "| $($ratio.Peer) | $(Format-Number $ratio.Warm) | $(Format-Number $ratio.Process) |"
+    }
+    ''
+    'Checks through the server:'
+    ''
+    Format-BatchRequestChecks -Summaries $summaries -ExpectFullConcurrency $true
+    $warm = $summaries | Where-Object Tool -EQ 'BatchRequest (warm session)'
+    if ($warm) {
+        Format-Check ($warm.InProcess / $bound -le 1.05) "Target: BatchRequest (warm session) at most 1.05× the bound: $(Format-Number ($warm.InProcess / $bound))×"
+    }
+    $problems = @(Format-ProblemLines $summaries)
+    if ($problems) { ''; 'Problems:'; ''; $problems }
+    ''
+}
+
+function Format-ScenarioB {
+    param($Result)
+    $count = $Result.Count
+    $summaries = @($Result.Results | Group-Object Tool | ForEach-Object { Get-ToolSummary $_.Group })
+    $order = @($Result.Results | Select-Object -ExpandProperty Tool -Unique)
+    $summaries = @($order | ForEach-Object { $name = $_; $summaries | Where-Object Tool -EQ $name })
+    "## B: $($count.ToString('N0', $Invariant)) records, no latency, T = $ThrottleLimit (pure overhead)"
+    ''
+    "Requests per second, medians of $Runs run(s). BatchRequest's results are objects: collected in the warm session,"
+    'counted with `Measure-Object` in its own process. Whole-process rates include start-up: seconds for pwsh, milliseconds for curl and hey.'
+    ''
+    '| Tool | Whole process (s) | req/s | Batch (s) | req/s | Max in flight | Connections | All 2xx | Arrived once |'
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+    foreach ($s in $summaries) {
+        $processRate = if ($s.Process) { $count / $s.Process } else { $null }
+        $batchRate = if ($s.InProcess) { $count / $s.InProcess } else { $null }
+        "| $($s.Tool) | $(Format-Number $s.Process) | $(Format-Number $processRate '0') | $(Format-Number $s.InProcess) | $(Format-Number $batchRate '0') | $($s.InFlight) | $($s.Connections) | $($s.AllOkRuns)/$($s.Runs) runs | $($s.ArrivalsOkRuns)/$($s.Runs) runs |"
+    }
+    ''
+    'BatchRequest ÷ peer, requests per second of the same run (median of the per-run ratios; above 1 favours BatchRequest):'
+    ''
+    '| Peer | warm session ÷ peer''s batch | own process ÷ peer''s whole process |'
+    '|---|---:|---:|'
+    $ratios = @(Get-PeerRatios -Results $Result.Results -Peers ($order | Where-Object { $_ -notlike 'BatchRequest*' }) -Rate)
+    foreach ($ratio in $ratios) {
+        "| $($ratio.Peer) | $(Format-Number $ratio.Warm) | $(Format-Number $ratio.Process) |"
+    }
+    ''
+    'Checks through the server:'
+    ''
+    Format-BatchRequestChecks -Summaries $summaries -ExpectFullConcurrency $false
+    $curl = $ratios | Where-Object Peer -EQ 'curl'
+    $hey = $ratios | Where-Object Peer -EQ 'hey'
+    if ($curl -and $curl.Warm) { Format-Check ($curl.Warm -gt 1) "Target: BatchRequest (warm session) faster than curl: $(Format-Number $curl.Warm)× curl's rate" }
+    if ($hey -and $hey.Warm) { Format-Check ($hey.Warm -ge 0.7) "Target: BatchRequest (warm session) at least 0.7× hey: $(Format-Number $hey.Warm)× hey's rate" }
+    $problems = @(Format-ProblemLines $summaries)
+    if ($problems) { ''; 'Problems:'; ''; $problems }
+    ''
+}
+
+function Format-ScenarioC {
+    param($Result)
+    '## C: records streamed from NDJSON, no latency, T = ' + $ThrottleLimit
+    ''
+    if ($Result.Skipped) {
+        "**Skipped:** $($Result.Skipped)"
+        ''
+        'Scenario C runs as soon as `Import-RequestFile` accepts a `.ndjson` file (one JSON request object per line).'
+        ''
+        return
+    }
+    '`Import-RequestFile x.ndjson | Invoke-BatchRequest | Measure-Object` in a pwsh of its own; peak working set is'
+    "that process's ``Process.PeakWorkingSet64`` (VmHWM), baseline its working set after ``Import-Module``. Medians of $Runs run(s)."
+    ''
+    '| Records | Peak working set (MB) | Highest of the runs (MB) | Baseline (MB) | Batch (s) | req/s | Whole process (s) | Max in flight | Connections | All 2xx | Arrived once |'
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    $peaks = [Collections.Generic.List[object]]::new()
+    foreach ($group in $Result.Results | Group-Object Count) {
+        $s = Get-ToolSummary $group.Group
+        $reports = @($group.Group | Where-Object Extra | ForEach-Object Extra)
+        $peak = Get-Median @($reports | ForEach-Object peakWorkingSet)
+        $highest = ($reports | Measure-Object peakWorkingSet -Maximum).Maximum
+        $baseline = Get-Median @($reports | ForEach-Object baselineWorkingSet)
+        $peaks.Add([pscustomobject]@{ Count = [int]$s.Count; Peak = $peak })
+        $rate = if ($s.InProcess) { $s.Count / $s.InProcess } else { $null }
+        "| $($s.Count.ToString('N0', $Invariant)) | $(Format-Number ($peak / 1MB) '0') | $(Format-Number ($highest / 1MB) '0') | $(Format-Number ($baseline / 1MB) '0') | $(Format-Number $s.InProcess) | $(Format-Number $rate '0') | $(Format-Number $s.Process) | $($s.InFlight) | $($s.Connections) | $($s.AllOkRuns)/$($s.Runs) runs | $($s.ArrivalsOkRuns)/$($s.Runs) runs |"
+    }
+    ''
+    'Checks:'
+    ''
+    foreach ($group in $Result.Results | Group-Object Tool) {
+        Format-BatchRequestChecks -Summaries @(Get-ToolSummary $group.Group) -ExpectFullConcurrency $false
+    }
+    $measuredPeaks = @($peaks | Where-Object { $null -ne $_.Peak })
+    foreach ($entry in $measuredPeaks) {
+        Format-Check ($entry.Peak -lt 300MB) "Target: peak working set under 300 MB with $($entry.Count.ToString('N0', $Invariant)) records: $(Format-Number ($entry.Peak / 1MB) '0') MB"
+    }
+    if ($measuredPeaks.Count -ge 2) {
+        $growth = $measuredPeaks[-1].Peak / $measuredPeaks[0].Peak
+        Format-Check ($growth -le 1.25) "Target: nearly the same for every size: the largest uses $(Format-Number $growth)× the smallest's peak"
+    }
+    $problems = @(Format-ProblemLines @($Result.Results | Group-Object Tool | ForEach-Object { Get-ToolSummary $_.Group }))
+    if ($problems) { ''; 'Problems:'; ''; $problems }
+    ''
+}
+
+function Write-Results {
+    param($Machine, $Versions, [object[]] $ScenarioResults, [string] $LoadBefore, [string] $LoadAfter, [TimeSpan] $Elapsed, [string] $CommandLine)
+    $lines = @(
+        '# BatchRequest benchmark (issue #3)'
+        ''
+        if ($Quick) {
+            '> **Smoke run** (`-Quick`): tiny counts and one run, only to show that the benchmark works end to end. These'
+            '> numbers are **not** the benchmark: at these counts fixed costs dominate, and the machine may have been busy'
+            '> (see the load average). Make the full run on a quiet machine with `dotnet pwsh ./build.ps1 bench`, which'
+            '> replaces this file.'
+            ''
+        }
+        "Written by ``bench/Invoke-Benchmark.ps1`` on $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm', $Invariant)) UTC in $(Format-Number $Elapsed.TotalMinutes '0.0') min: ``$CommandLine``."
+        "Runs: $Runs; T = $ThrottleLimit; the loopback test server (``tests/BatchRequest.TestServer``) on the same machine; load average (1, 5, 15 min) $LoadBefore before, $LoadAfter after."
+        ''
+        '## Machine'
+        ''
+        '| | |'
+        '|---|---|'
+        foreach ($key in $Machine.Keys) { "| $key | $($Machine[$key]) |" }
+        ''
+        '## Versions'
+        ''
+        '| Tool | Version | Run as |'
+        '|---|---|---|'
+        foreach ($key in $Versions.Keys) {
+            $runAs = switch -Wildcard ($key) {
+                'BatchRequest' { '`Import-RequestFile f.json \| Invoke-BatchRequest -ThrottleLimit T` in the warm session, and in its own pwsh (`bench/Measure-BatchRequestProcess.ps1`)' }
+                'PowerShell' { '`ForEach-Object -Parallel { Invoke-RestMethod $_ } -ThrottleLimit T` in its own pwsh (`bench/peers/foreach-parallel.ps1`)' }
+                'Python*' { '`bench/peers/aiohttp_batch.py`: asyncio, `Semaphore(T)`, `TCPConnector(limit=T)`' }
+                'curl' { '`curl --parallel --parallel-max T --config urls.curl` (url/output pairs)' }
+                'hey' { '`hey -n N -c T URL`: one URL N times, the raw ceiling' }
+            }
+            "| $key | $($Versions[$key]) | $runAs |"
+        }
+        ''
+        foreach ($result in $ScenarioResults) {
+            switch ($result.Name) {
+                'A' { Format-ScenarioA $result }
+                'B' { Format-ScenarioB $result }
+                'C' { Format-ScenarioC $result }
+            }
+        }
+        '## How to reproduce'
+        ''
+        'On a quiet machine, from the repository root, as root (missing peers are installed with `apt-get`):'
+        ''
+        '```sh'
+        'dotnet tool restore && dotnet pwsh ./build.ps1 bench        # build, then the full benchmark (5 runs)'
+        'dotnet pwsh ./bench/Invoke-Benchmark.ps1 -Quick             # a smoke run: tiny counts, one run'
+        'dotnet pwsh ./bench/Invoke-Benchmark.ps1 -Runs 9 -Scenario A,B -ThrottleLimit 40 -LatencyMs 50   # any part, after a build'
+        '```'
+        ''
+        'Each tool is checked through the server: requests in flight at most, distinct connections that carried'
+        'requests, and the ledger of arrivals by id (hey sends one URL N times, so only its count is compared; above'
+        "$($LedgerLimit.ToString('N0', $Invariant)) records only counts are compared). Progress output is off in every pwsh."
+    )
+    $lines | Set-Content -LiteralPath $ResultsPath -Encoding utf8NoBOM
+    $lines
+}
+
+#endregion
+
+$started = [Diagnostics.Stopwatch]::StartNew()
+$commandLine = (@('./bench/Invoke-Benchmark.ps1') + @($PSBoundParameters.GetEnumerator() | ForEach-Object {
+            if ($_.Value -is [switch]) { "-$($_.Key)" } else { "-$($_.Key) $(@($_.Value) -join ',')" }
+        })) -join ' '
+if (-not (Test-Path -LiteralPath $ModulePath)) { throw "No built module at $($ModulePath): run 'dotnet pwsh ./build.ps1 build' first." }
+Import-Module $ModulePath
+$null = New-Item -ItemType Directory -Path $WorkDir -Force
+$Available = @(Install-PeerPackages)
+$machine = Get-MachineInfo
+$versions = Get-Versions
+$loadBefore = Get-LoadAverage
+Write-Host "Peers: $($Available -join ', '), ForEach-Object -Parallel. Runs: $Runs. Load average: $loadBefore"
+
+$server = Start-TestServer
+try {
+    $scenarioResults = foreach ($name in 'A', 'B', 'C' | Where-Object { $_ -in $ScenarioNames }) {
+        & "Invoke-Scenario$name" -Server $server
+    }
+}
+finally {
+    Stop-TestServer $server
+}
+
+$started.Stop()
+$report = Write-Results -Machine $machine -Versions $versions -ScenarioResults @($scenarioResults) -LoadBefore $loadBefore `
+    -LoadAfter (Get-LoadAverage) -Elapsed $started.Elapsed -CommandLine $commandLine
+Write-Host ''
+$report | Write-Host
+Write-Host ''
+Write-Host "Results written to $ResultsPath"
