@@ -12,6 +12,7 @@
     CompatiblePSEditions = @('Core')
 
     FormatsToProcess     = @('BatchRequest.Format.ps1xml')
+    TypesToProcess       = @('BatchRequest.Types.ps1xml')
 
     CmdletsToExport      = @(
         'Import-RequestFile'

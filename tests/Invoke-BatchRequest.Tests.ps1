@@ -71,6 +71,20 @@ Describe 'Invoke-BatchRequest' {
         $failures[0].TargetObject.Id | Should -Be 'missing'
     }
 
+    It 'gives a JSON answer as objects in Data, as Invoke-RestMethod would, and nothing for other bodies' {
+        $file = New-RequestFile -Path (Join-Path $Work 'data.json') -Records @(
+            @{ id = 'j1'; method = 'POST'; uri = "$($Base)echo?id=j1"; body = @{ sku = 'A-17'; qty = 2 } }
+            @{ id = 'j2'; uri = "$($Base)huge/0?id=j2" }
+        )
+
+        $results = Import-RequestFile $file | Invoke-BatchRequest -Ordered
+
+        $results[0].Data.method | Should -Be 'POST'
+        ($results[0].Data.body | ConvertFrom-Json).qty | Should -Be 2
+        $results[0].Data.headers.'Content-Type' | Should -Be 'application/json'
+        $results[1].Data | Should -BeNullOrEmpty
+    }
+
     It 'retries a flaky record and reports its attempts' {
         $file = New-RequestFile -Path (Join-Path $Work 'flaky.json') -Records @(@{ id = 'f1'; uri = "$($Base)flaky/2/503?id=f1" })
 
