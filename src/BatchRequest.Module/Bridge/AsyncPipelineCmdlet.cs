@@ -22,6 +22,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
         new UnboundedChannelOptions { SingleReader = true });
 
     private int _pipelineThreadId;
+    private bool _showProgress;
     private DateTime _nextProgress = DateTime.MinValue;
     private bool _disposed;
 
@@ -77,7 +78,13 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Remembers the pipeline thread; derived classes call it first.</summary>
-    protected override void BeginProcessing() => _pipelineThreadId = Environment.CurrentManagedThreadId;
+    protected override void BeginProcessing()
+    {
+        _pipelineThreadId = Environment.CurrentManagedThreadId;
+
+        // Building progress records nobody will see costs time on every drain: skip them when progress is off.
+        _showProgress = GetVariableValue("ProgressPreference") is not ActionPreference.SilentlyContinue and not ActionPreference.Ignore;
+    }
 
     /// <summary>Writes everything queued so far, and progress when it is due, without waiting.</summary>
     protected void WriteQueued()
@@ -88,7 +95,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
             Write(item);
         }
 
-        if (!_stopping.IsCancellationRequested && DateTime.UtcNow >= _nextProgress && CreateProgress() is { } progress)
+        if (_showProgress && !_stopping.IsCancellationRequested && DateTime.UtcNow >= _nextProgress && CreateProgress() is { } progress)
         {
             _nextProgress = DateTime.UtcNow + ProgressInterval;
             WriteProgress(progress);
