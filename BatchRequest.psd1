@@ -14,6 +14,7 @@
     FormatsToProcess     = @('BatchRequest.Format.ps1xml')
 
     CmdletsToExport      = @(
+        'Import-BatchJournal'
         'Import-RequestFile'
         'Invoke-BatchRequest'
         'Measure-BatchResult'
