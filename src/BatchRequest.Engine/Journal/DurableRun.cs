@@ -24,6 +24,7 @@ public sealed class DurableRun : IDisposable
     private readonly TimeProvider _time;
     private readonly Action<string>? _warn;
     private readonly Action<Exception>? _onFault;
+    private readonly JournalLock? _lock;
 
     // Records of this run between their sending line and their result line, by reference: the result line
     // repeats what the sending line said.
@@ -34,9 +35,17 @@ public sealed class DurableRun : IDisposable
     private Exception? _fault;
     private bool _disposed;
 
-    private DurableRun(DurableRunOptions options, JournalHistory history, string batchId, Action<string>? warn, Action<Exception>? onFault, TimeProvider time)
+    private DurableRun(
+        DurableRunOptions options,
+        JournalLock? journalLock,
+        JournalHistory history,
+        string batchId,
+        Action<string>? warn,
+        Action<Exception>? onFault,
+        TimeProvider time)
     {
         _options = options;
+        _lock = journalLock;
         _history = history;
         BatchId = batchId;
         _warn = warn;
@@ -56,7 +65,7 @@ public sealed class DurableRun : IDisposable
     /// <summary>Checks the options and reads the journal of a resumed run; writes nothing yet.</summary>
     /// <param name="warn">Told, on a worker thread, about a record that changed since the journal saw it.</param>
     /// <param name="onFault">Called once, on a worker thread, when a line cannot be written; it should stop the batch.</param>
-    /// <exception cref="JournalException">The options conflict, or the journal cannot be resumed.</exception>
+    /// <exception cref="JournalException">The options conflict, or the journal cannot be resumed, or another run holds it.</exception>
     /// <exception cref="IOException">The journal cannot be read.</exception>
     public static DurableRun Open(
         DurableRunOptions options,
@@ -69,25 +78,34 @@ public sealed class DurableRun : IDisposable
             throw new JournalException(JournalErrorIds.ResumeRequiresJournal, Messages.ResumeRequiresJournal);
         }
 
-        var history = JournalHistory.Empty;
-        if (options.JournalPath is { } path && File.Exists(path) && new FileInfo(path).Length > 0)
+        var journalLock = options.JournalPath is { } path ? JournalLock.Acquire(path) : null;
+        try
         {
-            // Sending a finished batch again by forgetting -Resume is the double send this file exists to prevent.
-            history = options.Resume
-                ? JournalHistory.Load(path)
-                : throw new JournalException(JournalErrorIds.Exists, Text.Format(Messages.JournalExists, path));
-        }
+            var history = JournalHistory.Empty;
+            if (options.JournalPath is { } journalPath && File.Exists(journalPath) && new FileInfo(journalPath).Length > 0)
+            {
+                // Sending a finished batch again by forgetting -Resume is the double send this file exists to prevent.
+                history = options.Resume
+                    ? JournalHistory.Load(journalPath)
+                    : throw new JournalException(JournalErrorIds.Exists, Text.Format(Messages.JournalExists, journalPath));
+            }
 
-        if (options.BatchId is { } wanted && history.BatchId is { } recorded && wanted != recorded)
+            if (options.BatchId is { } wanted && history.BatchId is { } recorded && wanted != recorded)
+            {
+                throw new JournalException(
+                    JournalErrorIds.BatchIdMismatch,
+                    Text.Format(Messages.JournalBatchIdMismatch, options.JournalPath, recorded, wanted));
+            }
+
+            // A new journal gets a batch of its own, so next night's batch of the same ids gets keys of its own.
+            var batchId = history.BatchId ?? options.BatchId ?? (options.JournalPath is null ? string.Empty : Guid.NewGuid().ToString("N"));
+            return new DurableRun(options, journalLock, history, batchId, warn, onFault, timeProvider ?? TimeProvider.System);
+        }
+        catch
         {
-            throw new JournalException(
-                JournalErrorIds.BatchIdMismatch,
-                Text.Format(Messages.JournalBatchIdMismatch, options.JournalPath, recorded, wanted));
+            journalLock?.Dispose();
+            throw;
         }
-
-        // A new journal gets a batch of its own, so next night's batch of the same ids gets keys of its own.
-        var batchId = history.BatchId ?? options.BatchId ?? (options.JournalPath is null ? string.Empty : Guid.NewGuid().ToString("N"));
-        return new DurableRun(options, history, batchId, warn, onFault, timeProvider ?? TimeProvider.System);
     }
 
     /// <summary>
@@ -220,6 +238,8 @@ public sealed class DurableRun : IDisposable
             _disposed = true;
             _failed?.Dispose();
         }
+
+        _lock?.Dispose();
     }
 
     private BatchResult? Decide(RequestRecord record, string fingerprint)

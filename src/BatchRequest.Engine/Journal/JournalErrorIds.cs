@@ -5,6 +5,7 @@ public static class JournalErrorIds
 {
     public const string Malformed = "JournalMalformed";
     public const string Exists = "JournalExists";
+    public const string InUse = "JournalInUse";
     public const string BatchIdMismatch = "JournalBatchIdMismatch";
     public const string Unreadable = "JournalUnreadable";
     public const string Unwritable = "JournalUnwritable";

@@ -28,6 +28,7 @@ internal static class ResultErrors
         {
             JournalErrorIds.Malformed => ErrorCategory.InvalidData,
             JournalErrorIds.Exists => ErrorCategory.ResourceExists,
+            JournalErrorIds.InUse => ErrorCategory.ResourceBusy,
             JournalErrorIds.Unwritable => ErrorCategory.WriteError,
             JournalErrorIds.NotFound => ErrorCategory.ObjectNotFound,
             _ => ErrorCategory.InvalidArgument,

@@ -122,13 +122,37 @@ public sealed class JournalResumeTests : IDisposable
     {
         using var resumed = Resume([RunLine("b1")]);
         var fresh = Path.Combine(_directory, "fresh.ndjson");
-        using var first = DurableRun.Open(new DurableRunOptions { JournalPath = fresh, Resume = true });
-        using var second = DurableRun.Open(new DurableRunOptions { JournalPath = fresh, Resume = true });
+        string first, second;
+        using (var run = DurableRun.Open(new DurableRunOptions { JournalPath = fresh, Resume = true }))
+        {
+            first = run.BatchId;
+        }
+
+        using (var run = DurableRun.Open(new DurableRunOptions { JournalPath = fresh, Resume = true }))
+        {
+            second = run.BatchId;
+        }
 
         Assert.Equal("b1", resumed.BatchId);
-        Assert.Matches("^[0-9a-f]{32}$", first.BatchId);
-        Assert.NotEqual(first.BatchId, second.BatchId);
+        Assert.Matches("^[0-9a-f]{32}$", first);
+        Assert.NotEqual(first, second);
         Assert.Equal(string.Empty, DurableRun.Open(new DurableRunOptions()).BatchId);
+    }
+
+    [Fact]
+    public void Open_JournalHeldByAnotherRun_IsRefusedUntilThatRunEnds()
+    {
+        var path = Journal([RunLine("b1")]);
+        var options = new DurableRunOptions { JournalPath = path, Resume = true };
+
+        using (DurableRun.Open(options))
+        {
+            var exception = Assert.Throws<JournalException>(() => DurableRun.Open(options));
+            Assert.Equal(JournalErrorIds.InUse, exception.ErrorId);
+        }
+
+        Assert.False(File.Exists(path + ".lock"));
+        using var afterwards = DurableRun.Open(options);
     }
 
     [Fact]
