@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
@@ -28,7 +30,7 @@ public sealed class DurableRun : IDisposable
 
     // Records of this run between their sending line and their result line, by reference: the result line
     // repeats what the sending line said.
-    private readonly ConcurrentDictionary<RequestRecord, SendingMark> _inFlight = new();
+    private readonly ConcurrentDictionary<RequestRecord, SendingMark> _inFlight = new(SameRecord.Comparer);
     private readonly object _failedGate = new();
     private NdjsonAppender? _journal;
     private NdjsonAppender? _failed;
@@ -309,6 +311,16 @@ public sealed class DurableRun : IDisposable
         ErrorKind = ErrorKind.Canceled,
         Error = fault.Message,
     };
+
+    /// <summary>Two records are the same only if they are one object: two records may well be equal.</summary>
+    private sealed class SameRecord : IEqualityComparer<RequestRecord>
+    {
+        public static readonly SameRecord Comparer = new();
+
+        public bool Equals(RequestRecord? x, RequestRecord? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(RequestRecord obj) => RuntimeHelpers.GetHashCode(obj);
+    }
 
     private sealed class SendingMark
     {
