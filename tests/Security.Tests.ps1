@@ -157,23 +157,29 @@ Describe 'Invoke-BatchRequest credentials and safety' {
         (Get-TestServerStats $Server).served | Should -Be 0
     }
 
-    It 'leaks the token into no stream, result, error or -WhatIf line' {
+    It 'leaks no secret into any stream, result, error, -WhatIf line or the journal, and the token not even into -FailedPath' {
+        $token = 'T0ken-' + [guid]::NewGuid().ToString('N')
         $records = @(
             @{ id = 'L1'; uri = "$($Base)flaky/1/503?id=L1&token=$Secret"; headers = @{ 'X-Api-Key' = $Secret } }
             @{ id = 'L2'; uri = "$($Base)status/404?id=L2&sig=$Secret" }
-            # Not /echo: a server that echoes the request's headers puts them in a body the module cannot mask.
-            @{ id = 'L3'; uri = "$($Base)delay/1?id=L3"; headers = @{ Authorization = "Bearer $Secret" } }
+            @{ id = 'L3'; method = 'POST'; uri = "$($Base)reset?id=L3"; headers = @{ Authorization = "Bearer $Secret" } }
         )
         $file = New-RequestFile -Path (Join-Path $Work 'leak.json') -Records $records
-        $parameters = @{ Token = $SecureSecret; AllowUnencryptedAuthentication = $true; RetryIntervalSec = 0.01; Verbose = $true; Debug = $true }
+        $journal = Join-Path $Work 'leak-journal.ndjson'
+        $failed = Join-Path $Work 'leak-failed.ndjson'
+        $parameters = @{
+            Token = (ConvertTo-SecureString $token -AsPlainText -Force); AllowUnencryptedAuthentication = $true
+            RetryIntervalSec = 0.01; Verbose = $true; Debug = $true
+        }
 
-        $everything = Import-RequestFile $file | Invoke-BatchRequest @parameters -ErrorAction Continue -ErrorVariable failures -InformationVariable info *>&1
+        $everything = Import-RequestFile $file |
+            Invoke-BatchRequest @parameters -JournalPath $journal -FailedPath $failed -ErrorAction Continue -ErrorVariable failures -InformationVariable info *>&1
         $whatIf = Import-RequestFile $file | Invoke-BatchRequest @parameters -WhatIf *>&1
 
         # Engine types live in the module's own load context, so they are matched by name, not by type literal.
         $results = $everything | Where-Object { $_.PSObject.TypeNames[0] -eq 'BatchRequest.Engine.Sending.BatchResult' }
         $results.Count | Should -Be 3
-        $text = @(
+        $shown = @(
             $everything | Out-String -Width 4096
             $everything | Format-List * -Force | Out-String -Width 4096
             $results | ConvertTo-Json -Depth 6
@@ -183,8 +189,15 @@ Describe 'Invoke-BatchRequest credentials and safety' {
             $failures | ForEach-Object { $_.TargetObject | ConvertTo-Json -Depth 4 }
             $info | Format-List * | Out-String -Width 4096
             $whatIf | Out-String -Width 4096
+            Get-Content -LiteralPath $journal -Raw
         ) -join "`n"
-        $text | Should -Not -BeLike "*$Secret*"
-        $text | Should -BeLike '*token=`*`*`**'
+        $shown | Should -Not -BeLike "*$Secret*"
+        $shown | Should -Not -BeLike "*$token*"
+        $shown | Should -BeLike '*token=`*`*`**'
+
+        # Failed records are written back as they were read, to be sent again; the batch's token is not part of them.
+        $dead = Get-Content -LiteralPath $failed -Raw
+        $dead | Should -Not -BeLike "*$token*"
+        @(Get-Content -LiteralPath $failed).Count | Should -Be 2
     }
 }

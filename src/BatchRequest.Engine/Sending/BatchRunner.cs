@@ -18,7 +18,8 @@ public sealed class BatchRunner
     private readonly Channel<(long Sequence, RequestRecord Record)> _queue;
     private readonly RequestSender _sender;
     private readonly Action<BatchResult> _deliver;
-    private readonly Action<RequestRecord>? _beforeSend;
+    private readonly Func<RequestRecord, BatchResult?>? _beforeSend;
+    private readonly Action<BatchResult>? _afterSend;
     private readonly int _workerCount;
 
     // Only in ordered mode: how far sending may run ahead of the oldest result not yet delivered.
@@ -30,13 +31,18 @@ public sealed class BatchRunner
     /// <param name="throttleLimit">Workers, and so requests in flight at most.</param>
     /// <param name="onResult">Called once per record on a worker thread; must be thread-safe and must not block.</param>
     /// <param name="reorderWindow">Deliver results in input order, holding back at most this many; null for completion order.</param>
-    /// <param name="beforeSend">Called on a worker thread just before a record's first attempt may leave (journals mark it there).</param>
+    /// <param name="beforeSend">
+    /// Called on a worker thread just before a record's first attempt may leave (journals mark it there); a result
+    /// it returns is delivered instead of sending the record (a resumed run skips what its journal shows done).
+    /// </param>
+    /// <param name="afterSend">Called on a worker thread with every result as soon as it exists, before reordering (journals record it there).</param>
     public BatchRunner(
         RequestSender sender,
         int throttleLimit,
         Action<BatchResult> onResult,
         int? reorderWindow = null,
-        Action<RequestRecord>? beforeSend = null)
+        Func<RequestRecord, BatchResult?>? beforeSend = null,
+        Action<BatchResult>? afterSend = null)
     {
         if (throttleLimit <= 0)
         {
@@ -62,6 +68,7 @@ public sealed class BatchRunner
 
         _deliver = onResult;
         _beforeSend = beforeSend;
+        _afterSend = afterSend;
 
         // Room for one more record per worker keeps every slot busy while the producer refills the queue.
         _queue = Channel.CreateBounded<(long, RequestRecord)>(new BoundedChannelOptions(throttleLimit)
@@ -139,10 +146,11 @@ public sealed class BatchRunner
                 }
                 else
                 {
-                    _beforeSend?.Invoke(item.Record);
-                    result = await _sender.SendAsync(item.Record, cancellationToken).ConfigureAwait(false);
+                    result = _beforeSend?.Invoke(item.Record)
+                        ?? await _sender.SendAsync(item.Record, cancellationToken).ConfigureAwait(false);
                 }
 
+                _afterSend?.Invoke(result);
                 if (_reorder is null)
                 {
                     _deliver(result);

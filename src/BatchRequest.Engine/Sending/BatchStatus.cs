@@ -20,4 +20,7 @@ public enum BatchStatus
 
     /// <summary>The batch was stopped while the request was in flight.</summary>
     Canceled,
+
+    /// <summary>A resumed run did not send the record: its journal shows it already succeeded.</summary>
+    Skipped,
 }

@@ -15,6 +15,10 @@ internal static class FailureClassifier
     public static bool IsIdempotent(string method) =>
         method is "GET" or "HEAD" or "OPTIONS" or "PUT" or "DELETE" or "TRACE";
 
+    /// <summary>Whether a request may be sent a second time: idempotent, keyed, or allowed by the caller.</summary>
+    public static bool MayResend(string method, bool retryNonIdempotent, string? idempotencyKeyHeader) =>
+        IsIdempotent(method) || retryNonIdempotent || idempotencyKeyHeader is not null;
+
     /// <summary>Whether an answer with this status is worth another attempt.</summary>
     /// <param name="mayResend">The request may be sent twice: idempotent, keyed, or allowed by the caller.</param>
     public static bool ShouldRetry(int statusCode, bool mayResend) => statusCode switch

@@ -5,7 +5,6 @@ using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -73,7 +72,10 @@ public sealed class RequestSender : IDisposable
     /// <param name="cancellationToken">Stops the batch: no new attempt starts and the one in flight is aborted.</param>
     public async Task<BatchResult> SendAsync(RequestRecord record, CancellationToken cancellationToken)
     {
-        var state = new AttemptState(record, MayResend(record), IdempotencyKeyOf(record));
+        var state = new AttemptState(
+            record,
+            FailureClassifier.MayResend(record.Method, _options.RetryNonIdempotent, _options.IdempotencyKeyHeader),
+            IdempotencyKeys.Of(record, _options.IdempotencyKeyHeader, _options.BatchIdentity));
         var startTime = _time.GetUtcNow();
         var started = _time.GetTimestamp();
 
@@ -507,27 +509,6 @@ public sealed class RequestSender : IDisposable
     private static string Describe(Outcome<HttpAnswer> outcome) => outcome.Exception is { } exception
         ? $"{FailureClassifier.KindOf(exception)}: {exception.Message}"
         : $"{outcome.Result!.StatusCode} ({outcome.Result.ReasonPhrase})";
-
-    private bool MayResend(RequestRecord record) =>
-        FailureClassifier.IsIdempotent(record.Method) || _options.RetryNonIdempotent || _options.IdempotencyKeyHeader is not null;
-
-    private string? IdempotencyKeyOf(RequestRecord record)
-    {
-        if (_options.IdempotencyKeyHeader is null)
-        {
-            return null;
-        }
-
-        if (record.IdempotencyKey is not null)
-        {
-            return record.IdempotencyKey;
-        }
-
-        // Derived from batch identity and id only, so every attempt and every rerun of the record carries the same key.
-        using var sha = SHA256.Create();
-        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(_options.BatchIdentity + "\n" + record.Id));
-        return BitConverter.ToString(hash, 0, 16).Replace("-", string.Empty).ToLowerInvariant();
-    }
 
     /// <summary>One request of an attempt: the first, or one after a redirect.</summary>
     private sealed record Hop(Uri Uri, string Method, bool SendsBody, bool CarriesSecrets);

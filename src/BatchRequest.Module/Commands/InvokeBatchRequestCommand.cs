@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
 using System.Management.Automation;
 using System.Net;
 using System.Security;
@@ -10,6 +11,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using BatchRequest.Bridge;
 using BatchRequest.Completion;
+using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Reporting;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
@@ -36,6 +38,11 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     private long _done;
     private long _failed;
     private long _retries;
+
+    // Durable runs: the journal, resume and failed records live in the engine's DurableRun.
+    private DurableRun? _durable;
+    private CancellationTokenSource? _batchStop;
+    private bool _durableStarted;
 
     /// <summary>A request to send, usually from Import-RequestFile.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -180,6 +187,31 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? AllowedHost { get; set; }
 
+    /// <summary>
+    /// Appends every send and every outcome to this NDJSON journal as it happens, so that a killed run can be
+    /// continued with -Resume. Holds ids, fingerprints, statuses and times; never bodies or header values.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? JournalPath { get; set; }
+
+    /// <summary>
+    /// Continues the batch of -JournalPath: records it shows succeeded are skipped (Status Skipped), the rest are
+    /// sent. A journal that does not exist yet starts the batch, so a scheduled job can always pass -Resume.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Resume { get; set; }
+
+    /// <summary>Writes every record that does not succeed to this file, as NDJSON that Import-RequestFile reads to send them again.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FailedPath { get; set; }
+
+    /// <summary>Names the batch in derived idempotency keys; a journal remembers it, so a resumed run need not repeat it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? BatchId { get; set; }
+
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
@@ -188,6 +220,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             WriteWarning(Messages.SkipCertificateCheckWarning);
         }
 
+        _durable = OpenDurableRun();
         var options = new SenderOptions
         {
             ThrottleLimit = ThrottleLimit,
@@ -213,11 +246,21 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             SkipCertificateCheck = SkipCertificateCheck,
             MaximumResponseBytes = MaximumResponseBytes,
             AllowedHosts = AllowedHost,
+            BatchIdentity = _durable?.BatchId ?? BatchId ?? string.Empty,
         };
         ApplyAuthentication(options);
         _sender = new RequestSender(options, OnRetry);
-        _runner = new BatchRunner(_sender, ThrottleLimit, OnResult, Ordered ? ThrottleLimit * ReorderWindowPerSlot : null);
-        _runner.Start(StopToken);
+
+        // A journal that cannot be written stops the workers as Ctrl+C would, but leaves the pipeline to us.
+        _batchStop = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
+        _runner = new BatchRunner(
+            _sender,
+            ThrottleLimit,
+            OnResult,
+            Ordered ? ThrottleLimit * ReorderWindowPerSlot : null,
+            _durable is null ? null : _durable.BeforeSend,
+            _durable is null ? null : _durable.Record);
+        _runner.Start(_batchStop.Token);
         _elapsed.Start();
     }
 
@@ -228,6 +271,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             return;
         }
 
+        StartDurableRun();
         _taken++;
 
         // Back-pressure: while the batch is full the pipeline thread waits here, writing results meanwhile.
@@ -236,6 +280,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             WaitWhileWriting(_runner.AddAsync(InputObject, StopToken));
         }
 
+        StopOnDurableFault();
         WriteQueued();
     }
 
@@ -244,6 +289,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
         _runner!.Complete();
         _inputComplete = true;
         WaitWhileWriting(_runner.Completion);
+        StopOnDurableFault();
         WriteProgress(new ProgressRecord(1, Messages.ProgressActivity, Messages.ProgressDone) { RecordType = ProgressRecordType.Completed });
 
         BatchSummary summary;
@@ -288,6 +334,8 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
         if (disposing)
         {
             _sender?.Dispose();
+            _durable?.Dispose();
+            _batchStop?.Dispose();
         }
     }
 
@@ -372,7 +420,9 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
         }
 
         QueueOutput(result);
-        if (result.Status != BatchStatus.Succeeded)
+
+        // A skip is an earlier run's success; only the skip of a changed record carries an error to report.
+        if (result.Status != BatchStatus.Succeeded && !(result.Status == BatchStatus.Skipped && result.Error is null))
         {
             Interlocked.Increment(ref _failed);
             if (!(SkipHttpErrorCheck && result.ErrorKind == ErrorKind.HttpStatus))
@@ -394,5 +444,76 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             notice.Reason,
             notice.NextAttempt,
             notice.Delay.TotalSeconds));
+    }
+
+    /// <summary>Opens the journal and the failed-records file the parameters ask for; null when they ask for none.</summary>
+    private DurableRun? OpenDurableRun()
+    {
+        if (JournalPath is null && FailedPath is null && !Resume)
+        {
+            return null;
+        }
+
+        var options = new DurableRunOptions
+        {
+            JournalPath = JournalPath is null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath),
+            Resume = Resume,
+            FailedPath = FailedPath is null ? null : GetUnresolvedProviderPathFromPSPath(FailedPath),
+            BatchId = BatchId,
+            IdempotencyKeyHeader = IdempotencyKeyHeader,
+            RetryNonIdempotent = RetryNonIdempotent,
+            Redactor = new Redactor(SecretHeader),
+        };
+        try
+        {
+            var durable = DurableRun.Open(options, QueueWarning, _ => _batchStop!.Cancel());
+            if (durable.TornJournalLine is { } line)
+            {
+                WriteVerbose(Text.Format(Messages.JournalTornLine, options.JournalPath, line));
+            }
+
+            return durable;
+        }
+        catch (JournalException exception)
+        {
+            ThrowTerminatingError(ResultErrors.ForJournal(exception, options.JournalPath));
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(exception, JournalErrorIds.Unreadable, ErrorCategory.ReadError, options.JournalPath));
+        }
+
+        return null;
+    }
+
+    /// <summary>Creates the files at the first record that is really sent, so that -WhatIf leaves them alone.</summary>
+    private void StartDurableRun()
+    {
+        if (_durable is null || _durableStarted)
+        {
+            return;
+        }
+
+        _durableStarted = true;
+        try
+        {
+            _durable.Start();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(exception, JournalErrorIds.Unwritable, ErrorCategory.WriteError, JournalPath ?? FailedPath));
+        }
+    }
+
+    /// <summary>After a journal write failed: writes every record's result (the rest end NotSent), then stops with the failure.</summary>
+    private void StopOnDurableFault()
+    {
+        if (_durable?.Fault is JournalException fault)
+        {
+            _runner!.Complete();
+            _inputComplete = true;
+            WaitWhileWriting(_runner.Completion);
+            ThrowTerminatingError(ResultErrors.ForJournal(fault, JournalPath ?? FailedPath));
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Sending;
 
 namespace BatchRequest.Errors;
@@ -12,11 +13,27 @@ internal static class ResultErrors
         {
             BatchStatus.OutcomeUnknown => ("RequestOutcomeUnknown", ErrorCategory.InvalidResult),
             BatchStatus.NotSent when result.ErrorKind == ErrorKind.Canceled => ("RequestNotSent", ErrorCategory.OperationStopped),
+            BatchStatus.Skipped => (JournalErrorIds.RecordChanged, ErrorCategory.InvalidData),
             _ => IdOf(result),
         };
 
         var exception = new BatchRequestException($"{result.Id}: {result.Error}", result.Exception);
         return new ErrorRecord(exception, errorId, category, result.Request);
+    }
+
+    /// <summary>The terminating error of a journal, or a file of failed records, that cannot be used.</summary>
+    public static ErrorRecord ForJournal(JournalException exception, object? target)
+    {
+        var category = exception.ErrorId switch
+        {
+            JournalErrorIds.Malformed => ErrorCategory.InvalidData,
+            JournalErrorIds.Exists => ErrorCategory.ResourceExists,
+            JournalErrorIds.InUse => ErrorCategory.ResourceBusy,
+            JournalErrorIds.Unwritable => ErrorCategory.WriteError,
+            JournalErrorIds.NotFound => ErrorCategory.ObjectNotFound,
+            _ => ErrorCategory.InvalidArgument,
+        };
+        return new ErrorRecord(exception, exception.ErrorId, category, target);
     }
 
     private static (string, ErrorCategory) IdOf(BatchResult result) => result.ErrorKind switch

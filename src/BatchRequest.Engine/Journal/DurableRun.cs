@@ -1,0 +1,340 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Resources;
+using BatchRequest.Engine.Sending;
+
+namespace BatchRequest.Engine.Journal;
+
+/// <summary>
+/// Makes one run of a batch durable: it appends every send and every outcome to a journal, decides from the
+/// journal what a resumed run must not send again, and writes the records that did not succeed to a file that
+/// Import-RequestFile reads. <see cref="BeforeSend"/> and <see cref="Record"/> are safe from many workers at once.
+/// </summary>
+/// <remarks>
+/// When a line cannot be written the batch must stop, because a journal with gaps would make a resumed run send
+/// twice: <see cref="Fault"/> is set, the fault callback runs once, and no further record is sent.
+/// </remarks>
+public sealed class DurableRun : IDisposable
+{
+    private readonly DurableRunOptions _options;
+    private readonly JournalHistory _history;
+    private readonly TimeProvider _time;
+    private readonly Action<string>? _warn;
+    private readonly Action<Exception>? _onFault;
+    private readonly JournalLock? _lock;
+
+    // Records of this run between their sending line and their result line, by reference: the result line
+    // repeats what the sending line said.
+    private readonly ConcurrentDictionary<RequestRecord, SendingMark> _inFlight = new(SameRecord.Comparer);
+    private readonly object _failedGate = new();
+    private NdjsonAppender? _journal;
+    private NdjsonAppender? _failed;
+    private Exception? _fault;
+    private bool _disposed;
+
+    private DurableRun(
+        DurableRunOptions options,
+        JournalLock? journalLock,
+        JournalHistory history,
+        string batchId,
+        Action<string>? warn,
+        Action<Exception>? onFault,
+        TimeProvider time)
+    {
+        _options = options;
+        _lock = journalLock;
+        _history = history;
+        BatchId = batchId;
+        _warn = warn;
+        _onFault = onFault;
+        _time = time;
+    }
+
+    /// <summary>The batch's identity in derived idempotency keys: the journal's, the one asked for, or a new one.</summary>
+    public string BatchId { get; }
+
+    /// <summary>Line number of a torn last line of the journal that was skipped, or null.</summary>
+    public long? TornJournalLine => _history.TornLine;
+
+    /// <summary>Why the run stopped writing, or null while all is well.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>Checks the options and reads the journal of a resumed run; writes nothing yet.</summary>
+    /// <param name="warn">Told, on a worker thread, about a record that changed since the journal saw it.</param>
+    /// <param name="onFault">Called once, on a worker thread, when a line cannot be written; it should stop the batch.</param>
+    /// <exception cref="JournalException">The options conflict, or the journal cannot be resumed, or another run holds it.</exception>
+    /// <exception cref="IOException">The journal cannot be read.</exception>
+    public static DurableRun Open(
+        DurableRunOptions options,
+        Action<string>? warn = null,
+        Action<Exception>? onFault = null,
+        TimeProvider? timeProvider = null)
+    {
+        if (options.Resume && options.JournalPath is null)
+        {
+            throw new JournalException(JournalErrorIds.ResumeRequiresJournal, Messages.ResumeRequiresJournal);
+        }
+
+        var journalLock = options.JournalPath is { } path ? JournalLock.Acquire(path) : null;
+        try
+        {
+            var history = JournalHistory.Empty;
+            if (options.JournalPath is { } journalPath && File.Exists(journalPath) && new FileInfo(journalPath).Length > 0)
+            {
+                // Sending a finished batch again by forgetting -Resume is the double send this file exists to prevent.
+                history = options.Resume
+                    ? JournalHistory.Load(journalPath)
+                    : throw new JournalException(JournalErrorIds.Exists, Text.Format(Messages.JournalExists, journalPath));
+            }
+
+            if (options.BatchId is { } wanted && history.BatchId is { } recorded && wanted != recorded)
+            {
+                throw new JournalException(
+                    JournalErrorIds.BatchIdMismatch,
+                    Text.Format(Messages.JournalBatchIdMismatch, options.JournalPath, recorded, wanted));
+            }
+
+            // A new journal gets a batch of its own, so next night's batch of the same ids gets keys of its own.
+            var batchId = history.BatchId ?? options.BatchId ?? (options.JournalPath is null ? string.Empty : Guid.NewGuid().ToString("N"));
+            return new DurableRun(options, journalLock, history, batchId, warn, onFault, timeProvider ?? TimeProvider.System);
+        }
+        catch
+        {
+            journalLock?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens the journal and removes a failed-records file of an earlier run; called once, on the pipeline
+    /// thread, before the first record is queued, so -WhatIf leaves both files alone.
+    /// </summary>
+    /// <exception cref="IOException">A file cannot be opened or removed.</exception>
+    /// <exception cref="UnauthorizedAccessException">A file cannot be opened or removed.</exception>
+    public void Start()
+    {
+        if (_options.FailedPath is { } failedPath)
+        {
+            File.Delete(failedPath);
+        }
+
+        if (_options.JournalPath is { } journalPath)
+        {
+            _journal = NdjsonAppender.OpenForAppend(journalPath);
+            var run = new JournalEntry { Event = JournalEvent.Run, Time = _time.GetUtcNow(), BatchId = BatchId };
+            _journal.Append(run.WriteTo);
+        }
+    }
+
+    /// <summary>
+    /// Runs on a worker thread just before a record's first attempt. Returns the result when the journal
+    /// already decides the record (done before, or unsafe to send again); otherwise marks it in the journal
+    /// and returns null, and the record is sent.
+    /// </summary>
+    public BatchResult? BeforeSend(RequestRecord record)
+    {
+        if (Fault is { } fault)
+        {
+            return Stopped(record, fault);
+        }
+
+        if (_options.JournalPath is null)
+        {
+            return null;
+        }
+
+        var journal = _journal ?? throw new InvalidOperationException("Start must be called before the first record.");
+        var fingerprint = RecordFingerprint.Of(record);
+        if (Decide(record, fingerprint) is { } decided)
+        {
+            return decided;
+        }
+
+        var mark = new SendingMark(fingerprint, IdempotencyKeys.Of(record, _options.IdempotencyKeyHeader, BatchId));
+        _inFlight[record] = mark;
+        var sending = new JournalEntry
+        {
+            Event = JournalEvent.Sending,
+            Time = _time.GetUtcNow(),
+            Id = record.Id,
+            Fingerprint = mark.Fingerprint,
+            Method = record.Method,
+            Uri = RedactedUri.Of(record.Uri),
+            IdempotencyKey = mark.IdempotencyKey,
+        };
+
+        // The mark must be with the OS before the request may leave, or a kill could hide that it was sent.
+        return TryAppend(journal, _options.JournalPath, sending.WriteTo) ? null : Stopped(record, Fault!);
+    }
+
+    /// <summary>Runs on a worker thread once a record has its result, before any reordering.</summary>
+    public void Record(BatchResult result)
+    {
+        if (Fault is not null)
+        {
+            return;
+        }
+
+        // The record as read: the result's Request is a masked copy, fit to show but not to match or to resend.
+        var record = result.Original;
+        if (_journal is not null && _inFlight.TryRemove(record, out var mark))
+        {
+            var outcome = new JournalEntry
+            {
+                Event = JournalEvent.Result,
+                Time = _time.GetUtcNow(),
+                Id = record.Id,
+                Fingerprint = mark.Fingerprint,
+                Method = record.Method,
+                Uri = RedactedUri.Of(record.Uri),
+                IdempotencyKey = mark.IdempotencyKey,
+                Status = result.Status,
+                StatusCode = result.StatusCode,
+                Attempts = result.Attempts,
+                ErrorKind = result.ErrorKind,
+                StartTime = result.Attempts > 0 ? result.StartTime : null,
+                Duration = result.Attempts > 0 ? result.Duration : null,
+            };
+            if (!TryAppend(_journal, _options.JournalPath!, outcome.WriteTo))
+            {
+                return;
+            }
+        }
+
+        if (_options.FailedPath is { } failedPath && result.Status is not (BatchStatus.Succeeded or BatchStatus.Skipped))
+        {
+            var key = IdempotencyKeys.Of(record, _options.IdempotencyKeyHeader, BatchId);
+            NdjsonAppender failed;
+            try
+            {
+                // Created at the first failure: the file exists only when a record did not succeed.
+                lock (_failedGate)
+                {
+                    if (_disposed)
+                    {
+                        return;
+                    }
+
+                    failed = _failed ??= NdjsonAppender.Create(failedPath);
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                Fail(failedPath, exception);
+                return;
+            }
+
+            TryAppend(failed, failedPath, json => RequestFileLine.Write(json, record, key));
+        }
+    }
+
+    public void Dispose()
+    {
+        _journal?.Dispose();
+        lock (_failedGate)
+        {
+            _disposed = true;
+            _failed?.Dispose();
+        }
+
+        _lock?.Dispose();
+    }
+
+    private BatchResult? Decide(RequestRecord record, string fingerprint)
+    {
+        if (_history.Of(record.Id) is not { } history)
+        {
+            return null;
+        }
+
+        var changed = history.Fingerprint is { } known && known != fingerprint;
+        if (history.Succeeded)
+        {
+            // Skipped either way; a changed record also says so, and the cmdlet reports it as an error.
+            return new BatchResult(_options.Redactor.Redact(record), BatchStatus.Skipped)
+            {
+                Original = record,
+                StatusCode = history.LastResult?.StatusCode,
+                Error = changed ? Messages.ResumeRecordChanged : null,
+            };
+        }
+
+        if (changed)
+        {
+            _warn?.Invoke(Text.Format(Messages.ResumeRecordChangedWarning, record.Id));
+        }
+
+        if (history.MayHaveReachedServer && !MayResend(record))
+        {
+            return new BatchResult(_options.Redactor.Redact(record), BatchStatus.OutcomeUnknown)
+            {
+                Original = record,
+                ErrorKind = history.LastResult?.ErrorKind ?? ErrorKind.Canceled,
+                Error = Text.Format(Messages.ResumeOutcomeUnknown, record.Method),
+            };
+        }
+
+        return null;
+    }
+
+    // The sender's own rule for sending a request twice: idempotent, keyed, or allowed by the caller.
+    private bool MayResend(RequestRecord record) =>
+        FailureClassifier.MayResend(record.Method, _options.RetryNonIdempotent, _options.IdempotencyKeyHeader);
+
+    private bool TryAppend(NdjsonAppender file, string path, Action<System.Text.Json.Utf8JsonWriter> write)
+    {
+        try
+        {
+            file.Append(write);
+            return true;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Fail(path, exception);
+            return false;
+        }
+    }
+
+    private void Fail(string path, Exception exception)
+    {
+        var fault = new JournalException(JournalErrorIds.Unwritable, Text.Format(Messages.JournalWriteFailed, path, exception.Message), exception);
+        if (Interlocked.CompareExchange(ref _fault, fault, null) is null)
+        {
+            _onFault?.Invoke(fault);
+        }
+    }
+
+    private static BatchResult Stopped(RequestRecord record, Exception fault) => new(record, BatchStatus.NotSent)
+    {
+        ErrorKind = ErrorKind.Canceled,
+        Error = fault.Message,
+    };
+
+    /// <summary>Two records are the same only if they are one object: two records may well be equal.</summary>
+    private sealed class SameRecord : IEqualityComparer<RequestRecord>
+    {
+        public static readonly SameRecord Comparer = new();
+
+        public bool Equals(RequestRecord? x, RequestRecord? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(RequestRecord obj) => RuntimeHelpers.GetHashCode(obj);
+    }
+
+    private sealed class SendingMark
+    {
+        public SendingMark(string fingerprint, string? idempotencyKey)
+        {
+            Fingerprint = fingerprint;
+            IdempotencyKey = idempotencyKey;
+        }
+
+        public string Fingerprint { get; }
+
+        public string? IdempotencyKey { get; }
+    }
+}

@@ -1,0 +1,26 @@
+using System;
+using System.Linq;
+
+namespace BatchRequest.Engine.Journal;
+
+/// <summary>A URI as a journal may keep it: query values, which often carry tokens, replaced by <c>***</c>.</summary>
+internal static class RedactedUri
+{
+    public const string Mask = "***";
+
+    public static string Of(Uri uri)
+    {
+        var withoutQuery = uri.GetLeftPart(UriPartial.Path);
+        var query = uri.Query.TrimStart('?');
+        if (query.Length == 0)
+        {
+            return withoutQuery;
+        }
+
+        // A piece without '=' may be a bare token, so it is masked whole.
+        var pieces = query.Split('&').Select(piece => piece.IndexOf('=') is var equals and > 0
+            ? piece.Substring(0, equals + 1) + Mask
+            : Mask);
+        return withoutQuery + "?" + string.Join("&", pieces);
+    }
+}

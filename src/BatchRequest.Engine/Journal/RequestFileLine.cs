@@ -1,0 +1,52 @@
+using System.Text.Json;
+using BatchRequest.Engine.Requests;
+
+namespace BatchRequest.Engine.Journal;
+
+/// <summary>
+/// Writes a record as one request object, the form Import-RequestFile reads, so that reading it back yields the
+/// same record: same id, same fingerprint, and the idempotency key it was sent with.
+/// </summary>
+internal static class RequestFileLine
+{
+    public static void Write(Utf8JsonWriter json, RequestRecord record, string? idempotencyKey)
+    {
+        json.WriteStartObject();
+        json.WriteString("id", record.Id);
+        json.WriteString("method", record.Method);
+        json.WriteString("uri", record.Uri.AbsoluteUri);
+        if (record.Headers.Count > 0)
+        {
+            json.WriteStartObject("headers");
+            foreach (var header in record.Headers)
+            {
+                json.WriteString(header.Key, header.Value);
+            }
+
+            json.WriteEndObject();
+        }
+
+        // Always a string: a JSON body was read as its raw text, and its content type was set with it.
+        if (record.Body is not null)
+        {
+            json.WriteString("body", record.Body);
+        }
+
+        if (record.ContentType is not null)
+        {
+            json.WriteString("contentType", record.ContentType);
+        }
+
+        if (record.Timeout is { } timeout)
+        {
+            json.WriteNumber("timeoutSec", timeout.TotalSeconds);
+        }
+
+        if ((idempotencyKey ?? record.IdempotencyKey) is { } key)
+        {
+            json.WriteString("idempotencyKey", key);
+        }
+
+        json.WriteEndObject();
+    }
+}

@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using BatchRequest.Engine.Journal;
+using BatchRequest.Engine.Resources;
+using BatchRequest.Errors;
+
+namespace BatchRequest.Commands;
+
+/// <summary>
+/// Reads the journals that Invoke-BatchRequest -JournalPath writes, one object per line, for reporting. A last
+/// line torn by a kill is skipped with a warning.
+/// </summary>
+[Cmdlet(VerbsData.Import, "BatchJournal", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(JournalEntry))]
+public sealed class ImportBatchJournalCommand : PSCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>Journals to read; wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Journals to read, taken exactly as written.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+    protected override void ProcessRecord()
+    {
+        foreach (var file in ResolveFiles())
+        {
+            long? tornLine = null;
+            try
+            {
+                foreach (var entry in JournalReader.Read(file, line => tornLine = line))
+                {
+                    WriteObject(entry);
+                }
+            }
+            catch (JournalException exception)
+            {
+                ThrowTerminatingError(ResultErrors.ForJournal(exception, file));
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(new ErrorRecord(exception, JournalErrorIds.Unreadable, ErrorCategory.ReadError, file));
+            }
+
+            if (tornLine is { } line)
+            {
+                WriteWarning(Text.Format(Messages.JournalTornLine, file, line));
+            }
+        }
+    }
+
+    private List<string> ResolveFiles()
+    {
+        var resolved = new List<string>();
+        if (ParameterSetName == LiteralPathSet)
+        {
+            foreach (var literal in LiteralPath)
+            {
+                resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal));
+            }
+        }
+        else
+        {
+            foreach (var pattern in Path)
+            {
+                resolved.AddRange(GetResolvedProviderPathFromPSPath(pattern, out _));
+            }
+        }
+
+        foreach (var file in resolved)
+        {
+            if (!File.Exists(file))
+            {
+                var exception = new JournalException(JournalErrorIds.NotFound, Text.Format(Messages.JournalNotFound, file));
+                ThrowTerminatingError(ResultErrors.ForJournal(exception, file));
+            }
+        }
+
+        return resolved;
+    }
+}

@@ -1,0 +1,250 @@
+using System.Text;
+using BatchRequest.Engine.Journal;
+using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Sending;
+
+namespace BatchRequest.Tests.Engine;
+
+public sealed class JournalResumeTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("batchrequest-resume-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Theory]
+    [InlineData("Succeeded", "POST", false, BatchStatus.Skipped)]
+    [InlineData("in flight", "POST", false, BatchStatus.OutcomeUnknown)]
+    [InlineData("in flight", "PATCH", false, BatchStatus.OutcomeUnknown)]
+    [InlineData("in flight", "POST", true, null)]
+    [InlineData("in flight", "GET", false, null)]
+    [InlineData("Canceled", "POST", false, BatchStatus.OutcomeUnknown)]
+    [InlineData("OutcomeUnknown", "POST", false, BatchStatus.OutcomeUnknown)]
+    [InlineData("OutcomeUnknown", "POST", true, null)]
+    [InlineData("Failed", "POST", false, null)]
+    [InlineData("Throttled", "POST", false, null)]
+    [InlineData("NotSent", "POST", false, null)]
+    [InlineData("never seen", "POST", false, null)]
+    public void BeforeSend_Resumed_DecidesByWhatTheJournalSays(string journal, string method, bool keyed, BatchStatus? expected)
+    {
+        var record = Record("a", method);
+        var lines = new List<string> { RunLine("b1") };
+        if (journal != "never seen")
+        {
+            lines.Add(SendingLine(record));
+        }
+
+        if (journal is not ("never seen" or "in flight"))
+        {
+            lines.Add(ResultLine(record, Enum.Parse<BatchStatus>(journal)));
+        }
+
+        using var run = Resume(lines, keyed ? "Idempotency-Key" : null);
+
+        var decided = run.BeforeSend(record);
+
+        Assert.Equal(expected, decided?.Status);
+        Assert.Equal(0, decided?.Attempts ?? 0);
+    }
+
+    [Fact]
+    public void BeforeSend_UnknownOnceThenFailedOnResend_StaysUnknownWithoutAKey()
+    {
+        var record = Record("a", "POST");
+        var lines = new[]
+        {
+            RunLine("b1"),
+            SendingLine(record), ResultLine(record, BatchStatus.OutcomeUnknown),
+            SendingLine(record), ResultLine(record, BatchStatus.Failed, 500),
+        };
+        using var run = Resume(lines);
+
+        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(record)?.Status);
+    }
+
+    [Fact]
+    public void BeforeSend_SucceededWithOtherContent_IsSkippedAndSaysItChanged()
+    {
+        var old = Record("a", "POST", body: "v1");
+        var warnings = new List<string>();
+        using var run = Resume([RunLine("b1"), SendingLine(old), ResultLine(old, BatchStatus.Succeeded, 201)], warn: warnings.Add);
+
+        var decided = run.BeforeSend(Record("a", "POST", body: "v2"));
+
+        Assert.Equal(BatchStatus.Skipped, decided?.Status);
+        Assert.NotNull(decided?.Error);
+        Assert.Equal(201, decided?.StatusCode);
+        Assert.Empty(warnings);
+        Assert.Null(run.BeforeSend(old)?.Error);
+    }
+
+    [Fact]
+    public void BeforeSend_FailedWithOtherContent_IsSentAndWarnedAbout()
+    {
+        var old = Record("a", "GET", body: "v1");
+        var warnings = new List<string>();
+        using var run = Resume([RunLine("b1"), SendingLine(old), ResultLine(old, BatchStatus.Failed, 400)], warn: warnings.Add);
+
+        Assert.Null(run.BeforeSend(Record("a", "GET", body: "v2")));
+        Assert.Single(warnings);
+    }
+
+    [Fact]
+    public void Open_ExistingJournalWithoutResume_IsRefused()
+    {
+        var path = Journal([RunLine("b1")]);
+
+        var exception = Assert.Throws<JournalException>(() => DurableRun.Open(new DurableRunOptions { JournalPath = path }));
+
+        Assert.Equal(JournalErrorIds.Exists, exception.ErrorId);
+    }
+
+    [Fact]
+    public void Open_ResumeWithoutJournal_IsRefused()
+    {
+        var exception = Assert.Throws<JournalException>(() => DurableRun.Open(new DurableRunOptions { Resume = true }));
+
+        Assert.Equal(JournalErrorIds.ResumeRequiresJournal, exception.ErrorId);
+    }
+
+    [Fact]
+    public void Open_ResumeWithAnotherBatchId_IsRefused()
+    {
+        var path = Journal([RunLine("b1")]);
+
+        var exception = Assert.Throws<JournalException>(
+            () => DurableRun.Open(new DurableRunOptions { JournalPath = path, Resume = true, BatchId = "b2" }));
+
+        Assert.Equal(JournalErrorIds.BatchIdMismatch, exception.ErrorId);
+    }
+
+    [Fact]
+    public void Open_Resume_KeepsTheJournalsBatchIdAndANewJournalGetsItsOwn()
+    {
+        using var resumed = Resume([RunLine("b1")]);
+        var fresh = Path.Combine(_directory, "fresh.ndjson");
+        string first, second;
+        using (var run = DurableRun.Open(new DurableRunOptions { JournalPath = fresh, Resume = true }))
+        {
+            first = run.BatchId;
+        }
+
+        using (var run = DurableRun.Open(new DurableRunOptions { JournalPath = fresh, Resume = true }))
+        {
+            second = run.BatchId;
+        }
+
+        Assert.Equal("b1", resumed.BatchId);
+        Assert.Matches("^[0-9a-f]{32}$", first);
+        Assert.NotEqual(first, second);
+        Assert.Equal(string.Empty, DurableRun.Open(new DurableRunOptions()).BatchId);
+    }
+
+    [Fact]
+    public void Open_JournalHeldByAnotherRun_IsRefusedUntilThatRunEnds()
+    {
+        var path = Journal([RunLine("b1")]);
+        var options = new DurableRunOptions { JournalPath = path, Resume = true };
+
+        using (DurableRun.Open(options))
+        {
+            var exception = Assert.Throws<JournalException>(() => DurableRun.Open(options));
+            Assert.Equal(JournalErrorIds.InUse, exception.ErrorId);
+        }
+
+        Assert.False(File.Exists(path + ".lock"));
+        using var afterwards = DurableRun.Open(options);
+    }
+
+    [Fact]
+    public void Record_SentRecord_JournalsSendingAndResultWithTheKeyItWasSentWith()
+    {
+        var path = Path.Combine(_directory, "new.ndjson");
+        var record = Record("a", "POST");
+        using (var run = DurableRun.Open(new DurableRunOptions { JournalPath = path, BatchId = "b9", IdempotencyKeyHeader = "Idempotency-Key" }))
+        {
+            run.Start();
+            Assert.Null(run.BeforeSend(record));
+            run.Record(new BatchResult(record, BatchStatus.Succeeded) { StatusCode = 201, Attempts = 1, StartTime = DateTimeOffset.UtcNow });
+        }
+
+        var entries = JournalReader.Read(path).ToList();
+
+        Assert.Equal([JournalEvent.Run, JournalEvent.Sending, JournalEvent.Result], entries.Select(e => e.Event));
+        Assert.Equal("b9", entries[0].BatchId);
+        Assert.All(entries.Skip(1), e => Assert.Equal(IdempotencyKeys.Derive("b9", "a"), e.IdempotencyKey));
+        Assert.All(entries.Skip(1), e => Assert.Equal(RecordFingerprint.Of(record), e.Fingerprint));
+        Assert.Equal((BatchStatus.Succeeded, 201), (entries[2].Status, entries[2].StatusCode));
+        Assert.DoesNotContain("secret", File.ReadAllText(path), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Record_WithFailedPath_WritesOnlyWhatDidNotSucceedAndNoFileWhenAllDid()
+    {
+        var failed = Path.Combine(_directory, "failed.ndjson");
+        File.WriteAllText(failed, "stale");
+        var ok = Record("ok", "GET");
+        var bad = Record("bad", "POST");
+        using (var run = DurableRun.Open(new DurableRunOptions { FailedPath = failed }))
+        {
+            run.Start();
+            Assert.False(File.Exists(failed));
+            run.Record(new BatchResult(ok, BatchStatus.Succeeded) { Attempts = 1 });
+            Assert.False(File.Exists(failed));
+            run.Record(new BatchResult(bad, BatchStatus.OutcomeUnknown) { Attempts = 1 });
+            run.Record(new BatchResult(ok, BatchStatus.Skipped));
+        }
+
+        var line = Assert.Single(File.ReadAllLines(failed));
+        Assert.StartsWith("""{"id":"bad","method":"POST",""", line, StringComparison.Ordinal);
+        Assert.Contains("secret", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Record_FailedPathUnwritable_FaultsOnceAndNothingMoreIsSent()
+    {
+        var faults = new List<Exception>();
+        var folder = Directory.CreateDirectory(Path.Combine(_directory, "gone")).FullName;
+        using var run = DurableRun.Open(new DurableRunOptions { FailedPath = Path.Combine(folder, "failed.ndjson") }, onFault: faults.Add);
+        run.Start();
+        Directory.Delete(folder);
+
+        run.Record(new BatchResult(Record("a", "GET"), BatchStatus.Failed) { Attempts = 1 });
+        run.Record(new BatchResult(Record("b", "GET"), BatchStatus.Failed) { Attempts = 1 });
+        var next = run.BeforeSend(Record("c", "GET"));
+
+        var fault = Assert.IsType<JournalException>(Assert.Single(faults));
+        Assert.Equal(JournalErrorIds.Unwritable, fault.ErrorId);
+        Assert.Same(fault, run.Fault);
+        Assert.Equal(BatchStatus.NotSent, next?.Status);
+    }
+
+    private DurableRun Resume(IEnumerable<string> lines, string? keyHeader = null, Action<string>? warn = null)
+    {
+        var run = DurableRun.Open(new DurableRunOptions { JournalPath = Journal(lines), Resume = true, IdempotencyKeyHeader = keyHeader }, warn);
+        run.Start();
+        return run;
+    }
+
+    private string Journal(IEnumerable<string> lines)
+    {
+        var path = Path.Combine(_directory, $"{Guid.NewGuid():N}.ndjson");
+        File.WriteAllText(path, string.Join("\n", lines) + "\n", new UTF8Encoding(false));
+        return path;
+    }
+
+    private static RequestRecord Record(string id, string method, string body = "{}") =>
+        new(id, method, new Uri($"http://127.0.0.1:9/orders?id={id}"))
+        {
+            Headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Authorization"] = "Bearer secret" },
+            Body = body,
+            ContentType = "application/json",
+        };
+
+    private static string RunLine(string batchId) => $$"""{"event":"run","time":"2025-01-01T00:00:00Z","batchId":"{{batchId}}"}""";
+
+    private static string SendingLine(RequestRecord record) =>
+        $$"""{"event":"sending","time":"2025-01-01T00:00:01Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","method":"{{record.Method}}"}""";
+
+    private static string ResultLine(RequestRecord record, BatchStatus status, int? statusCode = null) =>
+        $$"""{"event":"result","time":"2025-01-01T00:00:02Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","status":"{{status}}"{{(statusCode is { } code ? $",\"statusCode\":{code}" : "")}},"attempts":1}""";
+}

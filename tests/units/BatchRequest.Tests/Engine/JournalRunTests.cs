@@ -1,0 +1,65 @@
+using BatchRequest.Engine.Journal;
+using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Sending;
+
+namespace BatchRequest.Tests.Engine;
+
+[Collection(LoopbackCollection.Name)]
+public sealed class JournalRunTests : IDisposable
+{
+    private readonly LoopbackFixture _loopback;
+    private readonly string _directory = Directory.CreateTempSubdirectory("batchrequest-run-").FullName;
+
+    public JournalRunTests(LoopbackFixture loopback) => _loopback = loopback;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Run_ResumedAfterFailures_SkipsWhatSucceededAndSendsOnlyTheRest()
+    {
+        var journal = Path.Combine(_directory, "run.ndjson");
+        var records = Enumerable.Range(1, 12)
+            .Select(i => i % 4 == 0 ? Get($"flaky/1/404?id=jr{i}") : Get($"delay/5?id=jr{i}"))
+            .ToList();
+
+        var first = await RunAsync(new DurableRunOptions { JournalPath = journal }, records, ordered: true);
+        _loopback.Server.Stats.Reset();
+        var second = await RunAsync(new DurableRunOptions { JournalPath = journal, Resume = true }, records, ordered: false);
+
+        Assert.Equal(records.Select(r => r.Id), first.Select(r => r.Id));
+        Assert.Equal(3, first.Count(r => r.Status == BatchStatus.Failed));
+        Assert.Equal(9, second.Count(r => r.Status == BatchStatus.Skipped));
+        Assert.Equal(3, second.Count(r => r.Status == BatchStatus.Succeeded));
+        Assert.Equal(["jr12", "jr4", "jr8"], _loopback.Server.Stats.Ledger.Select(a => a.Id!).OrderBy(id => id, StringComparer.Ordinal));
+        var entries = JournalReader.Read(journal).ToList();
+        Assert.Equal(2, entries.Count(e => e.Event == JournalEvent.Run));
+        Assert.Equal(15, entries.Count(e => e.Event == JournalEvent.Sending));
+        Assert.Equal(15, entries.Count(e => e.Event == JournalEvent.Result));
+    }
+
+    private static async Task<List<BatchResult>> RunAsync(DurableRunOptions durableOptions, IEnumerable<RequestRecord> records, bool ordered)
+    {
+        var results = new List<BatchResult>();
+        using var durable = DurableRun.Open(durableOptions);
+        using var sender = new RequestSender(new SenderOptions { ThrottleLimit = 4, MaximumRetryCount = 0, BatchIdentity = durable.BatchId });
+        var runner = new BatchRunner(
+            sender,
+            4,
+            r => { lock (results) { results.Add(r); } },
+            ordered ? 8 : null,
+            durable.BeforeSend,
+            durable.Record);
+        durable.Start();
+        runner.Start(CancellationToken.None);
+        foreach (var record in records)
+        {
+            await runner.AddAsync(record, CancellationToken.None);
+        }
+
+        runner.Complete();
+        await runner.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        return results;
+    }
+
+    private RequestRecord Get(string path) => new(path.Split("id=")[1], "GET", _loopback.Url(path));
+}
