@@ -39,5 +39,8 @@ public sealed class RequestRecord
     /// <summary>Where the record came from (file and line), for error messages.</summary>
     public string? Source { get; init; }
 
+    /// <summary>File, line, column and record number of the record; not in a file for one built in a script.</summary>
+    internal RecordPosition Position { get; init; } = RecordPosition.NotInFile;
+
     public override string ToString() => $"{Method} {Uri}";
 }

@@ -34,7 +34,7 @@ public sealed class RequestFileReaderTests : IDisposable
     public void Read_RecordsLargerThanTheBuffer_AreStitchedAcrossReads()
     {
         var padding = new string('x', 100_000);
-        var lines = Enumerable.Range(1, 5).Select(i => $$"""{ "id": "r{{i}}", "uri": "http://h/{{i}}", "body": "{{padding}}" }""");
+        var lines = Enumerable.Range(1, 5).Select(i => $$"""{ "id": "r{{i}}", "method": "POST", "uri": "http://h/{{i}}", "body": "{{padding}}" }""");
         var file = Write("big.json", "[\n" + string.Join(",\n", lines) + "\n]");
 
         var records = RequestFileReader.Read(file, new RecordReadOptions()).ToList();
