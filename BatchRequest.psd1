@@ -12,10 +12,12 @@
     CompatiblePSEditions = @('Core')
 
     FormatsToProcess     = @('BatchRequest.Format.ps1xml')
+    TypesToProcess       = @('BatchRequest.Types.ps1xml')
 
     CmdletsToExport      = @(
         'Import-RequestFile'
         'Invoke-BatchRequest'
+        'New-BatchRequest'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
