@@ -29,6 +29,7 @@ internal sealed class JsonArrayStream
     // Position of _buffer[_start] in the file, advanced as bytes are consumed; the column counts characters.
     private long _line = 1;
     private long _column = 1;
+    private long _byteColumn = 1;
 
     public JsonArrayStream(Stream stream, string file)
     {
@@ -349,13 +350,23 @@ internal sealed class JsonArrayStream
         }
     }
 
-    /// <summary>Line and column in the file of an error the reader reports relative to the current window.</summary>
+    /// <summary>
+    /// Line and column in the file of a reader error. The reader state carries its position across windows, so the
+    /// error's line and byte offset count from the start of the file and of its line; the column counts characters.
+    /// </summary>
     private (long Line, long Column) PositionOf(JsonException exception)
     {
         var window = _buffer.AsSpan(_start, _end - _start);
-        var linesIn = exception.LineNumber ?? 0;
+        var line = (exception.LineNumber ?? 0) + 1;
+        var bytePosition = exception.BytePositionInLine ?? 0;
+        if (line <= _line)
+        {
+            var intoWindow = (int)Math.Max(0, Math.Min(bytePosition - (_byteColumn - 1), window.Length));
+            return (_line, _column + Utf8Text.CharCount(window.Slice(0, intoWindow)));
+        }
+
         var lineStart = 0;
-        for (var i = 0; i < linesIn; i++)
+        for (var i = _line; i < line; i++)
         {
             var next = window.Slice(lineStart).IndexOf((byte)'\n');
             if (next < 0)
@@ -366,9 +377,8 @@ internal sealed class JsonArrayStream
             lineStart += next + 1;
         }
 
-        var bytesIn = (int)Math.Min(exception.BytePositionInLine ?? 0, window.Length - lineStart);
-        var chars = Utf8Text.CharCount(window.Slice(lineStart, Math.Max(0, bytesIn)));
-        return linesIn == 0 ? (_line, _column + chars) : (_line + linesIn, 1 + chars);
+        var bytes = (int)Math.Min(bytePosition, window.Length - lineStart);
+        return (line, 1 + Utf8Text.CharCount(window.Slice(lineStart, bytes)));
     }
 
     /// <summary>Moves the window start by <paramref name="count"/> bytes, counting the lines and characters it passes.</summary>
@@ -386,10 +396,12 @@ internal sealed class JsonArrayStream
 
             _line += lines;
             _column = 1 + Utf8Text.CharCount(passed.Slice(lastNewLine + 1));
+            _byteColumn = count - lastNewLine;
         }
         else
         {
             _column += Utf8Text.CharCount(passed);
+            _byteColumn += count;
         }
 
         _start += count;

@@ -24,7 +24,4 @@ public static class RequestErrorIds
     public const string TemplateInvalid = "RequestTemplateInvalid";
     public const string UndefinedVariable = "RequestUndefinedVariable";
     public const string UnsupportedSyntax = "RequestUnsupportedSyntax";
-
-    /// <summary>The terminating error after the record problems of a batch that was validated and not emitted.</summary>
-    public const string BatchInvalid = "RequestBatchInvalid";
 }

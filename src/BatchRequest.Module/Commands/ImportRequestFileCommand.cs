@@ -106,10 +106,20 @@ public sealed class ImportRequestFileCommand : PSCmdlet
         var batch = new RequestBatchReader(_files, _options, _partition);
         try
         {
-            var problems = batch.Validate(problem => { if (!SkipInvalid) { WriteError(RecordError(problem)); } }, SkipInvalid ? int.MaxValue : ProblemLimit);
-            if (problems > 0 && !SkipInvalid)
+            RequestFileException? first = null;
+            var problems = batch.Validate(
+                problem =>
+                {
+                    first ??= problem;
+                    if (!SkipInvalid)
+                    {
+                        WriteError(RecordError(problem));
+                    }
+                },
+                SkipInvalid ? int.MaxValue : ProblemLimit);
+            if (first is not null && !SkipInvalid)
             {
-                ThrowBatchInvalid(problems);
+                ThrowBatchInvalid(first, problems);
             }
 
             foreach (var entry in batch.Read())
@@ -134,14 +144,18 @@ public sealed class ImportRequestFileCommand : PSCmdlet
         }
     }
 
-    private void ThrowBatchInvalid(int problems)
+    /// <summary>
+    /// The one terminating error after the record problems: it carries the first problem's id, so that a script
+    /// catching RequestMissingUri catches a batch whose problem is a missing URI.
+    /// </summary>
+    private void ThrowBatchInvalid(RequestFileException first, int problems)
     {
-        var message = Text.Format(problems >= ProblemLimit ? Messages.BatchInvalidLimit : Messages.BatchInvalid, problems);
+        var message = Text.Format(problems >= ProblemLimit ? Messages.BatchInvalidLimit : Messages.BatchInvalid, problems, first.Message);
         ThrowTerminatingError(new ErrorRecord(
-            new RequestFileException(RequestErrorIds.BatchInvalid, message, RecordPosition.NotInFile),
-            RequestErrorIds.BatchInvalid,
+            new RequestFileException(first.ErrorId, message, first.Position, first) { RecordId = first.RecordId },
+            first.ErrorId,
             ErrorCategory.InvalidData,
-            _files.Count == 1 ? _files[0] : _files.ToArray()));
+            first.Position.File));
     }
 
     /// <summary>An error record for a problem of a file or record: its stable id, InvalidData, the file as target.</summary>

@@ -14,7 +14,7 @@ public sealed class NewBatchRequestCommand : PSCmdlet
     /// <summary>Where to send the request: an absolute http or https URI, or one relative to -BaseUri.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Url")]
-    [ValidateNotNullOrEmpty]
+    [AllowEmptyString]
     public string Uri { get; set; } = string.Empty;
 
     /// <summary>HTTP method; GET when not given.</summary>
