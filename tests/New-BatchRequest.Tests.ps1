@@ -111,7 +111,9 @@ Describe 'Objects piped into Invoke-BatchRequest' {
     }
 
     It 'sends nothing for a piped object that is not a valid request, and the rest still go' {
-        # The pipeline binder reports a failed conversion itself, with its own id and message, before the command runs.
+        # The pipeline binder reports a failed conversion itself, with its own id and message, before the command
+        # runs, so the command's -ErrorAction does not apply to it; only the preference does.
+        $ErrorActionPreference = 'Continue'
         $output = @(
             [pscustomobject]@{ Uri = "$Base/echo?id=good" }
             [pscustomobject]@{ Uri = 'relative/path' }
