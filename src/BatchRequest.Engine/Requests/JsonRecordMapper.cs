@@ -22,7 +22,7 @@ internal static class JsonRecordMapper
             return draft;
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = 0;
         List<KeyValuePair<string, string>>? recordHeaders = null;
         foreach (var property in element.EnumerateObject())
         {
@@ -34,11 +34,14 @@ internal static class JsonRecordMapper
             }
 
             // 'uri' and 'url' are one property under two names, and names match whatever their case.
-            if (!seen.Add(name == "url" ? "uri" : name))
+            var bit = 1 << Array.IndexOf(KnownProperties, name == "url" ? "uri" : name);
+            if ((seen & bit) != 0)
             {
                 draft.Fail(RequestErrorIds.DuplicateProperty, Text.Format(Messages.PropertyRepeated, property.Name));
                 continue;
             }
+
+            seen |= bit;
 
             var value = property.Value;
             switch (name)

@@ -14,6 +14,7 @@ namespace BatchRequest.Engine.Requests;
 internal static class RecordBuilder
 {
     private const double MaximumTimeoutSec = 86400;
+    private static readonly char[] LineBreaks = { '\r', '\n', '\0' };
 
     public static RequestEntry Build(RecordDraft draft, RecordReadOptions options)
     {
@@ -42,7 +43,7 @@ internal static class RecordBuilder
         }
 
         var contentType = draft.ContentType;
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var headers = draft.Headers.Count == 0 ? null : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var header in draft.Headers)
         {
             // CR or LF would let a value smuggle in a header of its own.
@@ -62,7 +63,7 @@ internal static class RecordBuilder
                 continue;
             }
 
-            headers[header.Key] = headers.TryGetValue(header.Key, out var earlier) ? earlier + ", " + header.Value : header.Value;
+            headers![header.Key] = headers.TryGetValue(header.Key, out var earlier) ? earlier + ", " + header.Value : header.Value;
         }
 
         if (contentType is not null && HasLineBreak(contentType))
@@ -89,7 +90,7 @@ internal static class RecordBuilder
         var id = idText ?? ContentId(upperMethod, uri, draft.Body);
         return new RequestEntry(new RequestRecord(id, upperMethod, uri)
         {
-            Headers = headers,
+            Headers = (IReadOnlyDictionary<string, string>?)headers ?? RequestRecord.NoHeaders,
             Body = draft.Body,
             ContentType = contentType,
             Timeout = draft.TimeoutSec is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
@@ -180,5 +181,5 @@ internal static class RecordBuilder
         return true;
     }
 
-    private static bool HasLineBreak(string value) => value.IndexOfAny(new[] { '\r', '\n', '\0' }) >= 0;
+    private static bool HasLineBreak(string value) => value.IndexOfAny(LineBreaks) >= 0;
 }

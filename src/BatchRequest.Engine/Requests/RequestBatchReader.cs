@@ -8,7 +8,8 @@ namespace BatchRequest.Engine.Requests;
 /// <summary>
 /// Reads the files of one batch in order, in two streaming passes: <see cref="Validate"/> checks every record of
 /// every file before anything is handed out, keeping only a 16-byte digest per id for duplicate detection;
-/// <see cref="Read"/> then streams the records. Memory stays constant in the number of records but for those digests.
+/// <see cref="Read"/> then streams the records, knowing from the first pass which ones repeat an id. Memory stays
+/// constant in the number of records but for the digests of one pass.
 /// </summary>
 public sealed class RequestBatchReader
 {
@@ -16,6 +17,9 @@ public sealed class RequestBatchReader
     private readonly RecordReadOptions _options;
     private readonly RequestPartition? _partition;
     private FileStamp[]? _validated;
+
+    // Where the first pass found a repeated id: (file index, record number). Usually empty, never large in practice.
+    private HashSet<(int File, long Record)>? _repeats;
 
     /// <param name="partition">The part of the batch to read; null reads all of it.</param>
     public RequestBatchReader(IReadOnlyList<string> files, RecordReadOptions options, RequestPartition? partition = null)
@@ -33,14 +37,21 @@ public sealed class RequestBatchReader
     public int Validate(Action<RequestFileException> onProblem, int limit)
     {
         var stamps = new FileStamp[_files.Count];
-        var ids = new HashSet<IdDigest>();
+        var ids = new IdDigestSet();
+        var repeats = new HashSet<(int File, long Record)>();
         var problems = 0;
         for (var i = 0; i < _files.Count; i++)
         {
             stamps[i] = FileStamp.Of(_files[i]);
             foreach (var entry in RequestFileReader.ReadEntries(_files[i], _options))
             {
-                var problem = entry.Problem ?? DuplicateOf(entry.Record!, ids);
+                var problem = entry.Problem;
+                if (entry.Record is { } record && !ids.Add(IdDigest.Of(record.Id)))
+                {
+                    repeats.Add((i, record.Position.RecordNumber));
+                    problem = DuplicateProblem(record).Problem;
+                }
+
                 if (problem is not null)
                 {
                     onProblem(problem);
@@ -53,6 +64,7 @@ public sealed class RequestBatchReader
         }
 
         _validated = stamps;
+        _repeats = repeats;
         return problems;
     }
 
@@ -63,7 +75,8 @@ public sealed class RequestBatchReader
     /// <exception cref="RequestFileException">A file cannot be read, or changed after it was validated.</exception>
     public IEnumerable<RequestEntry> Read()
     {
-        var ids = new HashSet<IdDigest>();
+        // After a complete first pass the repeats are known; only a pass without one needs the digests again.
+        var ids = _repeats is null ? new IdDigestSet() : null;
         for (var i = 0; i < _files.Count; i++)
         {
             var file = _files[i];
@@ -74,19 +87,18 @@ public sealed class RequestBatchReader
 
             foreach (var entry in RequestFileReader.ReadEntries(file, _options))
             {
-                var digest = IdDigest.Of(entry.Id);
+                var digest = _partition is not null || ids is not null ? IdDigest.Of(entry.Id) : default;
                 if (_partition is { } partition && !partition.Contains(digest))
                 {
                     continue;
                 }
 
-                yield return entry.Record is { } record && !ids.Add(digest) ? DuplicateProblem(record) : entry;
+                var repeated = entry.Record is { } record &&
+                    (ids is null ? _repeats!.Count > 0 && _repeats.Contains((i, record.Position.RecordNumber)) : !ids.Add(digest));
+                yield return repeated ? DuplicateProblem(entry.Record!) : entry;
             }
         }
     }
-
-    private static RequestFileException? DuplicateOf(RequestRecord record, HashSet<IdDigest> ids) =>
-        ids.Add(IdDigest.Of(record.Id)) ? null : DuplicateProblem(record).Problem;
 
     private static RequestEntry DuplicateProblem(RequestRecord record) =>
         RecordBuilder.Problem(RequestErrorIds.DuplicateId, Messages.IdRepeated, record.Position, record.Id);

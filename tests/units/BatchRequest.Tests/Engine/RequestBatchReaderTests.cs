@@ -92,6 +92,15 @@ public sealed class RequestBatchReaderTests : IDisposable
     }
 
     [Fact]
+    public void IdDigestSet_ManyIds_FindsEveryRepeatAndNothingElse()
+    {
+        var set = new IdDigestSet();
+        Assert.All(Enumerable.Range(0, 50_000), i => Assert.True(set.Add(IdDigest.Of($"id-{i}"))));
+        Assert.All(Enumerable.Range(0, 50_000), i => Assert.False(set.Add(IdDigest.Of($"id-{i}"))));
+        Assert.True(set.Add(IdDigest.Of("id-50000")));
+    }
+
+    [Fact]
     public void Read_FileChangedAfterValidation_Stops()
     {
         var file = Write("moving.json", """[ { "uri": "http://h/1" } ]""");
