@@ -19,6 +19,7 @@
         'Import-RequestFile'
         'Invoke-BatchRequest'
         'Measure-BatchResult'
+        'New-BatchRequest'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

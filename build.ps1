@@ -48,12 +48,14 @@ function Invoke-Build {
     Copy-Item -LiteralPath (Join-Path $PSScriptRoot 'BatchRequest.psd1') -Destination $ModuleDir
     Copy-Item -Path (Join-Path $PSScriptRoot 'module/*') -Destination $ModuleDir -Recurse
 
-    # The cmdlets go to bin/; the engine and its libraries to bin/dependencies/, which PowerShell does not probe,
-    # so they load into the module's own load context (src/BatchRequest.Module/Loading) beside other versions.
+    # The cmdlets and the types scripts name go to bin/; the engine and its libraries to bin/dependencies/, which
+    # PowerShell does not probe, so they load into the module's own load context (src/BatchRequest.Module/Loading)
+    # beside other versions of the same libraries.
     $dependencies = New-Item -ItemType Directory -Path (Join-Path $bin 'dependencies') -Force
     $moduleBuild = Join-Path $PSScriptRoot "src/BatchRequest.Module/bin/$Configuration/net8.0"
-    Copy-Item -LiteralPath (Join-Path $moduleBuild 'BatchRequest.dll') -Destination $bin
-    Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Exclude 'BatchRequest.dll' -Destination $dependencies
+    $shared = 'BatchRequest.dll', 'BatchRequest.Model.dll'
+    Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Include $shared -Destination $bin
+    Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Exclude $shared -Destination $dependencies
     Copy-Item -Path (Join-Path $PSScriptRoot "tests/BatchRequest.TestServer/bin/$Configuration/net10.0") -Destination $ServerDir -Recurse
     Write-Host "Module assembled in $ModuleDir"
 }

@@ -42,11 +42,12 @@ Describe 'The package' {
         $Entries | Should -Be $expected
     }
 
-    It 'keeps the cmdlets in bin/ and the engine with its libraries, but no runtime assembly, in bin/dependencies/' {
+    It 'keeps the cmdlets and the model in bin/ and the engine with its libraries, but no runtime assembly, in bin/dependencies/' {
         $Entries | Should -Contain 'bin/BatchRequest.dll'
+        $Entries | Should -Contain 'bin/BatchRequest.Model.dll'
         $Entries | Should -Contain 'bin/dependencies/BatchRequest.Engine.dll'
         $Entries | Should -Contain 'bin/dependencies/Polly.Core.dll'
-        $Entries | Where-Object { $_ -like 'bin/*.dll' -and $_ -ne 'bin/BatchRequest.dll' -and $_ -notlike 'bin/dependencies/*' } |
+        $Entries | Where-Object { $_ -like 'bin/*.dll' -and $_ -notin 'bin/BatchRequest.dll', 'bin/BatchRequest.Model.dll' -and $_ -notlike 'bin/dependencies/*' } |
             Should -BeNullOrEmpty
         # Libraries the runtime lacks (System.Threading.RateLimiting) travel with the module; the runtime's own never do.
         $runtime = Split-Path ([object].Assembly.Location)

@@ -176,8 +176,7 @@ Describe 'Invoke-BatchRequest credentials and safety' {
             Invoke-BatchRequest @parameters -JournalPath $journal -FailedPath $failed -ErrorAction Continue -ErrorVariable failures -InformationVariable info *>&1
         $whatIf = Import-RequestFile $file | Invoke-BatchRequest @parameters -WhatIf *>&1
 
-        # Engine types live in the module's own load context, so they are matched by name, not by type literal.
-        $results = $everything | Where-Object { $_.PSObject.TypeNames[0] -eq 'BatchRequest.Engine.Sending.BatchResult' }
+        $results = $everything | Where-Object { $_ -is [BatchRequest.Engine.Sending.BatchResult] }
         $results.Count | Should -Be 3
         $shown = @(
             $everything | Out-String -Width 4096

@@ -1,169 +1,185 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Text.Json;
+using System.Security.Cryptography;
+using System.Text;
 using BatchRequest.Engine.Resources;
 
 namespace BatchRequest.Engine.Requests;
 
-/// <summary>Turns one JSON request object into a validated <see cref="RequestRecord"/>.</summary>
+/// <summary>
+/// Validates a <see cref="RecordDraft"/> from any source and turns it into a <see cref="RequestRecord"/>, or into
+/// the problem that stops it from being sent. One set of rules for every format and for pipeline objects.
+/// </summary>
 internal static class RecordBuilder
 {
-    private static readonly string[] KnownProperties =
-        { "id", "method", "uri", "url", "headers", "body", "contentType", "timeoutSec", "idempotencyKey" };
+    private const double MaximumTimeoutSec = 86400;
+    private static readonly char[] LineBreaks = { '\r', '\n', '\0' };
 
-    /// <exception cref="RequestFileException">The record cannot be sent as written.</exception>
-    public static RequestRecord FromJson(JsonElement element, RecordPosition position, RecordReadOptions options)
+    public static RequestEntry Build(RecordDraft draft, RecordReadOptions options)
     {
-        if (element.ValueKind != JsonValueKind.Object)
+        var position = draft.Position;
+        var idText = draft.Id ?? (position.IsInFile ? DerivedId(position) : null);
+        if (draft.ProblemId is not null)
         {
-            throw Problem(RequestErrorIds.NotAnObject, Text.Format(Messages.RecordNotAnObject, element.ValueKind), position);
+            return Problem(draft.ProblemId, draft.ProblemDetail!, position, idText);
         }
 
-        string? id = null, method = null, uriText = null, body = null, contentType = null, idempotencyKey = null;
-        TimeSpan? timeout = null;
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var property in element.EnumerateObject())
+        if (idText is { Length: 0 })
         {
-            switch (Canonical(property.Name))
-            {
-                case "id":
-                    id = property.Value.ValueKind == JsonValueKind.Number ? property.Value.GetRawText() : StringOf(property, position);
-                    break;
-                case "method":
-                    method = StringOf(property, position);
-                    break;
-                case "uri":
-                case "url":
-                    uriText = StringOf(property, position);
-                    break;
-                case "headers":
-                    ReadHeaders(property, headers, position);
-                    break;
-                case "body":
-                    (body, contentType) = property.Value.ValueKind == JsonValueKind.String
-                        ? (property.Value.GetString(), contentType)
-                        : (property.Value.GetRawText(), contentType ?? "application/json");
-                    break;
-                case "contentType":
-                    contentType = StringOf(property, position);
-                    break;
-                case "timeoutSec":
-                    timeout = TimeSpan.FromSeconds(property.Value.ValueKind == JsonValueKind.Number
-                        ? property.Value.GetDouble()
-                        : throw Problem(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, property.Name, "number"), position));
-                    break;
-                case "idempotencyKey":
-                    idempotencyKey = StringOf(property, position);
-                    break;
-                default:
-                    throw Problem(RequestErrorIds.UnknownProperty, Text.Format(Messages.UnknownProperty, property.Name), position);
-            }
+            return Problem(RequestErrorIds.InvalidProperty, Messages.IdEmpty, position, idText);
         }
 
-        return new RequestRecord(
-            id ?? $"{System.IO.Path.GetFileName(position.File)}#{position.RecordNumber.ToString(CultureInfo.InvariantCulture)}",
-            ValidMethod(method ?? "GET", position),
-            ValidUri(uriText, options.BaseUri, position))
+        var method = draft.Method ?? "GET";
+        if (!IsToken(method))
         {
-            Headers = headers,
-            Body = body,
-            ContentType = contentType,
-            Timeout = timeout,
-            IdempotencyKey = idempotencyKey,
-            Source = position.ToString(),
-        };
-    }
-
-    private static string? Canonical(string name)
-    {
-        foreach (var known in KnownProperties)
-        {
-            if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return known;
-            }
+            return Problem(RequestErrorIds.InvalidMethod, Text.Format(Messages.MethodInvalid, method), position, idText);
         }
 
-        return null;
-    }
-
-    private static string StringOf(JsonProperty property, RecordPosition position) =>
-        property.Value.ValueKind == JsonValueKind.String
-            ? property.Value.GetString()!
-            : throw Problem(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, property.Name, "string"), position);
-
-    private static void ReadHeaders(JsonProperty property, Dictionary<string, string> headers, RecordPosition position)
-    {
-        if (property.Value.ValueKind != JsonValueKind.Object)
+        var (uri, uriProblem, uriDetail) = ValidUri(draft.Uri, options.BaseUri ?? draft.BaseUri);
+        if (uri is null)
         {
-            throw Problem(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, property.Name, "object"), position);
+            return Problem(uriProblem!, uriDetail!, position, idText);
         }
 
-        foreach (var header in property.Value.EnumerateObject())
+        var contentType = draft.ContentType;
+        var headers = draft.Headers.Count == 0 ? null : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in draft.Headers)
         {
-            var value = header.Value.ValueKind == JsonValueKind.String
-                ? header.Value.GetString()!
-                : throw Problem(RequestErrorIds.InvalidHeader, Text.Format(Messages.HeaderNotString, header.Name), position);
-
             // CR or LF would let a value smuggle in a header of its own.
-            if (header.Name.Length == 0 || value.IndexOfAny(new[] { '\r', '\n' }) >= 0 || header.Name.IndexOfAny(new[] { '\r', '\n', ':', ' ' }) >= 0)
+            if (!IsToken(header.Key) || HasLineBreak(header.Value))
             {
-                throw Problem(RequestErrorIds.InvalidHeader, Text.Format(Messages.HeaderInvalid, header.Name), position);
+                return Problem(RequestErrorIds.InvalidHeader, Text.Format(Messages.HeaderInvalid, header.Key), position, idText);
             }
 
-            headers[header.Name] = value;
-        }
-    }
+            if (string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                if (draft.ContentType is not null)
+                {
+                    return Problem(RequestErrorIds.InvalidHeader, Messages.ContentTypeTwice, position, idText);
+                }
 
-    private static string ValidMethod(string method, RecordPosition position)
-    {
-        // RFC 9110 token characters; anything else cannot go on a request line.
-        foreach (var c in method)
+                contentType = header.Value;
+                continue;
+            }
+
+            headers![header.Key] = headers.TryGetValue(header.Key, out var earlier) ? earlier + ", " + header.Value : header.Value;
+        }
+
+        if (contentType is not null && HasLineBreak(contentType))
         {
-            if (!(char.IsLetterOrDigit(c) && c < 128) && "!#$%&'*+-.^_`|~".IndexOf(c) < 0)
-            {
-                throw Problem(RequestErrorIds.InvalidMethod, Text.Format(Messages.MethodInvalid, method), position);
-            }
+            return Problem(RequestErrorIds.InvalidHeader, Text.Format(Messages.HeaderInvalid, "Content-Type"), position, idText);
         }
 
-        return method.Length == 0
-            ? throw Problem(RequestErrorIds.InvalidMethod, Text.Format(Messages.MethodInvalid, method), position)
-            : method;
+        var upperMethod = method.ToUpperInvariant();
+        if (draft.Body is not null && upperMethod is "GET" or "HEAD")
+        {
+            return Problem(RequestErrorIds.BodyNotAllowed, Text.Format(Messages.BodyNotAllowed, upperMethod), position, idText);
+        }
+
+        if (draft.TimeoutSec is { } timeoutSec && !(timeoutSec > 0 && timeoutSec <= MaximumTimeoutSec))
+        {
+            return Problem(RequestErrorIds.InvalidProperty, Text.Format(Messages.TimeoutOutOfRange, MaximumTimeoutSec), position, idText);
+        }
+
+        if (draft.IdempotencyKey is { } key && (key.Length == 0 || HasLineBreak(key)))
+        {
+            return Problem(RequestErrorIds.InvalidProperty, Messages.IdempotencyKeyInvalid, position, idText);
+        }
+
+        var id = idText ?? ContentId(upperMethod, uri, draft.Body);
+        return new RequestEntry(new RequestRecord(id, upperMethod, uri)
+        {
+            Headers = (IReadOnlyDictionary<string, string>?)headers ?? RequestRecord.NoHeaders,
+            Body = draft.Body,
+            ContentType = contentType,
+            Timeout = draft.TimeoutSec is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            IdempotencyKey = draft.IdempotencyKey,
+            Source = position.IsInFile ? position.ToString() : null,
+            Position = position,
+        });
     }
 
-    private static Uri ValidUri(string? text, Uri? baseUri, RecordPosition position)
+    /// <summary>A record problem with its position and id in the message; header and body values never appear.</summary>
+    public static RequestEntry Problem(string errorId, string detail, RecordPosition position, string? id) =>
+        new(new RequestFileException(errorId, MessageFor(detail, position, id), position) { RecordId = id });
+
+    public static string MessageFor(string detail, RecordPosition position, string? id) =>
+        position.IsInFile
+            ? Text.Format(Messages.RecordProblemInFile, position.File, position.RecordNumber, id, position.Line, position.Column, detail)
+            : Text.Format(Messages.RecordProblemInObject, id ?? Messages.NoId, detail);
+
+    /// <summary>The id of a record without one: file name and record number, the same on every run.</summary>
+    public static string DerivedId(RecordPosition position) =>
+        System.IO.Path.GetFileName(position.File) + "#" + position.RecordNumber.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The id of a request built outside a file without one: method and URI, and a digest of the body when
+    /// there is one, so that reruns give the same id and different requests different ones.
+    /// </summary>
+    private static string ContentId(string method, Uri uri, string? body)
+    {
+        var id = method + " " + uri.AbsoluteUri;
+        if (body is null)
+        {
+            return id;
+        }
+
+        using var sha = SHA256.Create();
+        var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(body));
+        return id + " #" + BitConverter.ToString(digest, 0, 4).Replace("-", string.Empty).ToLowerInvariant();
+    }
+
+    private static (Uri? Uri, string? ErrorId, string? Detail) ValidUri(string? text, Uri? baseUri)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            throw Problem(RequestErrorIds.MissingUri, Messages.RecordMissingUri, position);
+            return (null, RequestErrorIds.MissingUri, Messages.RecordMissingUri);
         }
 
-        if (!Uri.TryCreate(text, UriKind.RelativeOrAbsolute, out var uri))
+        // On Unix "/users/7" would parse as an absolute file path; a leading slash always means relative here.
+        var rootRelative = text![0] == '/' && !text.StartsWith("//", StringComparison.Ordinal);
+        if (!(!rootRelative && Uri.TryCreate(text, UriKind.Absolute, out var uri)) && !Uri.TryCreate(text, UriKind.Relative, out uri))
         {
-            throw Problem(RequestErrorIds.InvalidUri, Messages.UriMalformed, position);
+            return (null, RequestErrorIds.InvalidUri, Messages.UriMalformed);
         }
 
         if (!uri.IsAbsoluteUri)
         {
-            uri = baseUri is null
-                ? throw Problem(RequestErrorIds.InvalidUri, Messages.UriRelativeWithoutBase, position)
-                : new Uri(baseUri, uri);
+            if (baseUri is null)
+            {
+                return (null, RequestErrorIds.InvalidUri, Messages.UriRelativeWithoutBase);
+            }
+
+            uri = new Uri(baseUri, uri);
         }
 
         if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
         {
-            throw Problem(RequestErrorIds.InvalidUri, Text.Format(Messages.UriSchemeNotHttp, uri.Scheme), position);
+            return (null, RequestErrorIds.InvalidUri, Text.Format(Messages.UriSchemeNotHttp, uri.Scheme));
         }
 
-        if (uri.UserInfo.Length > 0)
-        {
-            throw Problem(RequestErrorIds.InvalidUri, Messages.UriHasUserInfo, position);
-        }
-
-        return uri;
+        return uri.UserInfo.Length > 0 ? (null, RequestErrorIds.InvalidUri, Messages.UriHasUserInfo) : (uri, null, null);
     }
 
-    private static RequestFileException Problem(string errorId, string detail, RecordPosition position) =>
-        new(errorId, Text.Format(Messages.RecordProblem, position.File, position.RecordNumber, position.Line, position.Column, detail), position);
+    /// <summary>An RFC 9110 token: what a method or a header name may be.</summary>
+    private static bool IsToken(string text)
+    {
+        if (text.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (!((c < 128 && char.IsLetterOrDigit(c)) || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasLineBreak(string value) => value.IndexOfAny(LineBreaks) >= 0;
 }

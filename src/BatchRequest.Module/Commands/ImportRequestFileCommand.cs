@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.IO;
 using System.Management.Automation;
 using BatchRequest.Engine.Requests;
@@ -7,83 +8,238 @@ using BatchRequest.Engine.Resources;
 
 namespace BatchRequest.Commands;
 
-/// <summary>Streams request records out of request files.</summary>
+/// <summary>
+/// Streams request records out of request files (JSON, NDJSON, CSV, .http). Every file of the batch is checked in
+/// a first streaming pass before the first record is emitted: by default one invalid record means nothing is.
+/// </summary>
 [Cmdlet(VerbsData.Import, "RequestFile", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(RequestRecord))]
 public sealed class ImportRequestFileCommand : PSCmdlet
 {
+    /// <summary>Most record problems reported before the batch is given up as invalid.</summary>
+    internal const int ProblemLimit = 100;
+
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>Request files to read; wildcards allowed.</summary>
+    private readonly List<string> _files = new();
+    private RecordReadOptions _options = new();
+    private RequestPartition? _partition;
+
+    /// <summary>Request files to read, in order; wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = Array.Empty<string>();
 
-    /// <summary>Request files to read, taken exactly as written.</summary>
+    /// <summary>Request files to read, in order, taken exactly as written.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
     [Alias("PSPath")]
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
-    /// <summary>Base for relative URIs in the records.</summary>
+    /// <summary>Base for relative URIs in the records; overrides a JSON file's own baseUri.</summary>
     [Parameter]
     public Uri? BaseUri { get; set; }
 
-    protected override void ProcessRecord()
+    /// <summary>Format of every file; by default each file's extension tells (.json, .ndjson/.jsonl, .csv, .http/.rest).</summary>
+    [Parameter]
+    [ValidateSet("Json", "Ndjson", "Csv", "Http", IgnoreCase = true)]
+    public string? Format { get; set; }
+
+    /// <summary>CSV: the URI of each row, with {Column} placeholders filled in URL-encoded.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? UriTemplate { get; set; }
+
+    /// <summary>CSV: the body of each row, with {Column} placeholders; JSON-escaped inside a JSON body.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? BodyTemplate { get; set; }
+
+    /// <summary>Report invalid records as errors and emit the valid ones, instead of emitting nothing.</summary>
+    [Parameter]
+    public SwitchParameter SkipInvalid { get; set; }
+
+    /// <summary>
+    /// Emit only part k of n of the batch, such as 3/8: the records whose id hashes to it. n machines given
+    /// 1/n to n/n of the same files send every record exactly once.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Partition { get; set; }
+
+    protected override void BeginProcessing()
     {
-        var options = new RecordReadOptions { BaseUri = BaseUri };
-        foreach (var file in ResolveFiles())
+        if (Partition is not null)
         {
             try
             {
-                foreach (var record in RequestFileReader.Read(file, options))
-                {
-                    WriteObject(record);
-                }
+                _partition = RequestPartition.Parse(Partition);
             }
-            catch (RequestFileException exception)
+            catch (FormatException exception)
             {
-                ThrowTerminatingError(new ErrorRecord(exception, exception.ErrorId, ErrorCategory.InvalidData, file));
+                ThrowTerminatingError(new ErrorRecord(exception, "InvalidPartition", ErrorCategory.InvalidArgument, Partition));
             }
-            catch (IOException exception)
-            {
-                ThrowTerminatingError(new ErrorRecord(exception, "RequestFileUnreadable", ErrorCategory.ReadError, file));
-            }
+        }
+
+        _options = new RecordReadOptions
+        {
+            BaseUri = BaseUri,
+            Format = Format is null ? null : (RequestFileFormat)Enum.Parse(typeof(RequestFileFormat), Format, ignoreCase: true),
+            UriTemplate = UriTemplate,
+            BodyTemplate = BodyTemplate,
+        };
+    }
+
+    protected override void ProcessRecord()
+    {
+        // Files are only collected here: the whole batch is validated before its first record is emitted.
+        foreach (var file in ResolveFiles())
+        {
+            CheckFormat(file);
+            _files.Add(file);
         }
     }
 
-    private IEnumerable<string> ResolveFiles()
+    protected override void EndProcessing()
+    {
+        var batch = new RequestBatchReader(_files, _options, _partition);
+        try
+        {
+            RequestFileException? first = null;
+            var problems = batch.Validate(
+                problem =>
+                {
+                    first ??= problem;
+                    if (!SkipInvalid)
+                    {
+                        WriteError(RecordError(problem));
+                    }
+                },
+                SkipInvalid ? int.MaxValue : ProblemLimit);
+            if (first is not null && !SkipInvalid)
+            {
+                ThrowBatchInvalid(first, problems);
+            }
+
+            foreach (var entry in batch.Read())
+            {
+                if (entry.Record is { } record)
+                {
+                    WriteObject(record);
+                }
+                else
+                {
+                    WriteError(RecordError(entry.Problem!));
+                }
+            }
+        }
+        catch (RequestFileException exception)
+        {
+            ThrowTerminatingError(RecordError(exception));
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(exception, RequestErrorIds.FileUnreadable, ErrorCategory.ReadError, _files.Count == 1 ? _files[0] : null));
+        }
+    }
+
+    /// <summary>
+    /// The one terminating error after the record problems: it carries the first problem's id, so that a script
+    /// catching RequestMissingUri catches a batch whose problem is a missing URI.
+    /// </summary>
+    private void ThrowBatchInvalid(RequestFileException first, int problems)
+    {
+        var message = Text.Format(problems >= ProblemLimit ? Messages.BatchInvalidLimit : Messages.BatchInvalid, problems, first.Message);
+        ThrowTerminatingError(new ErrorRecord(
+            new RequestFileException(first.ErrorId, message, first.Position, first) { RecordId = first.RecordId },
+            first.ErrorId,
+            ErrorCategory.InvalidData,
+            first.Position.File));
+    }
+
+    /// <summary>An error record for a problem of a file or record: its stable id, InvalidData, the file as target.</summary>
+    private static ErrorRecord RecordError(RequestFileException problem) =>
+        new(problem, problem.ErrorId, ErrorCategory.InvalidData, problem.Position.File);
+
+    private void CheckFormat(string file)
+    {
+        try
+        {
+            var format = RequestFileReader.FormatOf(file, _options.Format);
+            if ((UriTemplate is not null || BodyTemplate is not null) && format != RequestFileFormat.Csv)
+            {
+                var exception = new ArgumentException(Text.Format(Messages.TemplateNeedsCsv, file, format));
+                ThrowTerminatingError(new ErrorRecord(exception, "TemplateNeedsCsv", ErrorCategory.InvalidArgument, file));
+            }
+        }
+        catch (RequestFileException exception)
+        {
+            ThrowTerminatingError(new ErrorRecord(exception, exception.ErrorId, ErrorCategory.InvalidArgument, file));
+        }
+    }
+
+    private List<string> ResolveFiles()
     {
         var resolved = new List<string>();
         if (ParameterSetName == LiteralPathSet)
         {
             foreach (var literal in LiteralPath)
             {
-                resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal));
+                resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal, out var provider, out _));
+                CheckFileSystem(provider, literal);
             }
         }
         else
         {
             foreach (var pattern in Path)
             {
-                resolved.AddRange(GetResolvedProviderPathFromPSPath(pattern, out _));
+                Collection<string> matches;
+                ProviderInfo provider;
+                try
+                {
+                    matches = GetResolvedProviderPathFromPSPath(pattern, out provider);
+                }
+                catch (ItemNotFoundException exception)
+                {
+                    ThrowTerminatingError(new ErrorRecord(exception, RequestErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, pattern));
+                    throw;
+                }
+
+                CheckFileSystem(provider, pattern);
+                if (matches.Count == 0)
+                {
+                    var exception = new FileNotFoundException(Text.Format(Messages.NoFileMatches, pattern));
+                    ThrowTerminatingError(new ErrorRecord(exception, RequestErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, pattern));
+                }
+
+                resolved.AddRange(matches);
             }
         }
 
         foreach (var file in resolved)
         {
-            if (!File.Exists(file))
+            if (Directory.Exists(file))
+            {
+                var exception = new IOException(Text.Format(Messages.RequestFileIsDirectory, file));
+                ThrowTerminatingError(new ErrorRecord(exception, RequestErrorIds.FileIsDirectory, ErrorCategory.InvalidArgument, file));
+            }
+            else if (!File.Exists(file))
             {
                 var exception = new FileNotFoundException(Text.Format(Messages.RequestFileNotFound, file), file);
-                ThrowTerminatingError(new ErrorRecord(
-                    exception,
-                    Directory.Exists(file) ? "RequestFileIsDirectory" : "RequestFileNotFound",
-                    ErrorCategory.ObjectNotFound,
-                    file));
+                ThrowTerminatingError(new ErrorRecord(exception, RequestErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, file));
             }
         }
 
         return resolved;
+    }
+
+    private void CheckFileSystem(ProviderInfo provider, string path)
+    {
+        if (provider.Name != "FileSystem")
+        {
+            var exception = new ArgumentException(Text.Format(Messages.RequestFileNotFileSystem, path));
+            ThrowTerminatingError(new ErrorRecord(exception, "RequestFileNotFileSystem", ErrorCategory.InvalidArgument, path));
+        }
     }
 }

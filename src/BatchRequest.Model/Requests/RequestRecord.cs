@@ -6,7 +6,8 @@ namespace BatchRequest.Engine.Requests;
 /// <summary>One HTTP request of a batch, as read from a request file or built in a script.</summary>
 public sealed class RequestRecord
 {
-    private static readonly IReadOnlyDictionary<string, string> NoHeaders =
+    /// <summary>The headers of a record without any; shared, since records never change them.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> NoHeaders =
         new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     public RequestRecord(string id, string method, Uri uri)
@@ -38,6 +39,9 @@ public sealed class RequestRecord
 
     /// <summary>Where the record came from (file and line), for error messages.</summary>
     public string? Source { get; init; }
+
+    /// <summary>File, line, column and record number of the record; not in a file for one built in a script.</summary>
+    internal RecordPosition Position { get; init; } = RecordPosition.NotInFile;
 
     public override string ToString() => $"{Method} {Uri}";
 }

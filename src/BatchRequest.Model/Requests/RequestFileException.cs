@@ -16,6 +16,9 @@ public sealed class RequestFileException : Exception
     public string ErrorId { get; }
 
     public RecordPosition Position { get; }
+
+    /// <summary>Id of the record at fault (its own or the derived one); null when the problem is in the file itself.</summary>
+    public string? RecordId { get; init; }
 }
 
 /// <summary>Where in a file something is: 1-based line and column, and the record number when known.</summary>
@@ -29,6 +32,9 @@ public readonly struct RecordPosition
         RecordNumber = recordNumber;
     }
 
+    /// <summary>A request built in a script or from a pipeline object: no file, no line.</summary>
+    public static RecordPosition NotInFile => new(string.Empty, 0, 0);
+
     public string File { get; }
 
     public long Line { get; }
@@ -37,6 +43,8 @@ public readonly struct RecordPosition
 
     /// <summary>1-based number of the record in its file; 0 when the problem is not in one record.</summary>
     public long RecordNumber { get; }
+
+    public bool IsInFile => File.Length > 0;
 
     public override string ToString() => $"{File}:{Line}:{Column}";
 }

@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+using BatchRequest.Engine.Resources;
+
+namespace BatchRequest.Engine.Requests;
+
+/// <summary>Reads one JSON request object (from a JSON array or an NDJSON line) into a <see cref="RecordDraft"/>.</summary>
+internal static class JsonRecordMapper
+{
+    /// <summary>The property names of a request object, as documented; <c>url</c> is another name for <c>uri</c>.</summary>
+    public static readonly string[] KnownProperties =
+        { "id", "method", "uri", "url", "headers", "body", "contentType", "timeoutSec", "idempotencyKey" };
+
+    /// <param name="defaults">Shared headers and base URI of the file; null when it has none.</param>
+    public static RecordDraft ToDraft(JsonElement element, RecordPosition position, JsonFileDefaults? defaults)
+    {
+        var draft = new RecordDraft(position) { BaseUri = defaults?.BaseUri };
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            draft.Fail(RequestErrorIds.NotAnObject, Text.Format(Messages.RecordNotAnObject, element.ValueKind));
+            return draft;
+        }
+
+        var seen = 0;
+        List<KeyValuePair<string, string>>? recordHeaders = null;
+        foreach (var property in element.EnumerateObject())
+        {
+            var name = Canonical(property.Name);
+            if (name is null)
+            {
+                draft.Fail(RequestErrorIds.UnknownProperty, Text.Format(Messages.UnknownProperty, property.Name, NameSuggestion.DidYouMean(property.Name, KnownProperties)));
+                continue;
+            }
+
+            // 'uri' and 'url' are one property under two names, and names match whatever their case.
+            var bit = 1 << Array.IndexOf(KnownProperties, name == "url" ? "uri" : name);
+            if ((seen & bit) != 0)
+            {
+                draft.Fail(RequestErrorIds.DuplicateProperty, Text.Format(Messages.PropertyRepeated, property.Name));
+                continue;
+            }
+
+            seen |= bit;
+
+            var value = property.Value;
+            switch (name)
+            {
+                case "id":
+                    draft.Id = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : StringOf(property, draft);
+                    break;
+                case "method":
+                    draft.Method = StringOf(property, draft);
+                    break;
+                case "uri":
+                case "url":
+                    draft.Uri = StringOf(property, draft);
+                    break;
+                case "headers":
+                    recordHeaders = HeadersOf(value, property.Name, draft);
+                    break;
+                case "body":
+                    if (value.ValueKind == JsonValueKind.String)
+                    {
+                        draft.Body = value.GetString();
+                    }
+                    else if (value.ValueKind != JsonValueKind.Null)
+                    {
+                        // Any other JSON value is the body itself, sent as JSON.
+                        draft.Body = value.GetRawText();
+                        draft.ContentType ??= "application/json";
+                    }
+
+                    break;
+                case "contentType":
+                    draft.ContentType = StringOf(property, draft);
+                    break;
+                case "timeoutSec":
+                    if (value.ValueKind == JsonValueKind.Number)
+                    {
+                        draft.TimeoutSec = value.GetDouble();
+                    }
+                    else
+                    {
+                        draft.Fail(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, property.Name, "number"));
+                    }
+
+                    break;
+                case "idempotencyKey":
+                    draft.IdempotencyKey = StringOf(property, draft);
+                    break;
+            }
+        }
+
+        AddHeaders(draft, defaults?.Headers, recordHeaders);
+        return draft;
+    }
+
+    /// <summary>Reads a <c>headers</c> object; null (with a problem noted) when it is not one.</summary>
+    public static List<KeyValuePair<string, string>>? HeadersOf(JsonElement value, string propertyName, RecordDraft draft)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            draft.Fail(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, propertyName, "object"));
+            return null;
+        }
+
+        var headers = new List<KeyValuePair<string, string>>();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in value.EnumerateObject())
+        {
+            if (header.Value.ValueKind != JsonValueKind.String)
+            {
+                draft.Fail(RequestErrorIds.InvalidHeader, Text.Format(Messages.HeaderNotString, header.Name));
+            }
+            else if (!names.Add(header.Name))
+            {
+                draft.Fail(RequestErrorIds.DuplicateProperty, Text.Format(Messages.HeaderRepeated, header.Name));
+            }
+            else
+            {
+                headers.Add(new KeyValuePair<string, string>(header.Name, header.Value.GetString()!));
+            }
+        }
+
+        return headers;
+    }
+
+    /// <summary>The file's shared headers first, except those the record sets itself; then the record's.</summary>
+    private static void AddHeaders(RecordDraft draft, List<KeyValuePair<string, string>>? shared, List<KeyValuePair<string, string>>? own)
+    {
+        if (shared is not null)
+        {
+            foreach (var header in shared)
+            {
+                if (own is null || !own.Exists(h => string.Equals(h.Key, header.Key, StringComparison.OrdinalIgnoreCase)))
+                {
+                    draft.Headers.Add(header);
+                }
+            }
+        }
+
+        if (own is not null)
+        {
+            draft.Headers.AddRange(own);
+        }
+    }
+
+    private static string? Canonical(string name)
+    {
+        foreach (var known in KnownProperties)
+        {
+            if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return known;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? StringOf(JsonProperty property, RecordDraft draft)
+    {
+        if (property.Value.ValueKind == JsonValueKind.String)
+        {
+            return property.Value.GetString();
+        }
+
+        draft.Fail(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, property.Name, "string"));
+        return null;
+    }
+}
+
+/// <summary>What a JSON file's top-level object gives every record: a base URI and headers.</summary>
+internal sealed class JsonFileDefaults
+{
+    public Uri? BaseUri { get; set; }
+
+    public List<KeyValuePair<string, string>>? Headers { get; set; }
+}
