@@ -68,12 +68,13 @@ function Read-MarkdownBlock {
             $language = ($text.Trim() -replace '^```', '').Trim()
             $code = [Collections.Generic.List[string]]::new()
             $indent = $text.Length - $text.TrimStart().Length
+            $opening = $i + 1
             $i++
             while ($i -lt $Line.Count -and $Line[$i] -notmatch $FenceLine) {
                 $code.Add($(if ($Line[$i].Length -ge $indent) { $Line[$i].Substring($indent) } else { $Line[$i].TrimStart() }))
                 $i++
             }
-            if ($i -ge $Line.Count) { throw "A code block is not closed: $($Line[$i - $code.Count - 1])" }
+            if ($i -ge $Line.Count) { throw "The code block that opens at line $opening is not closed." }
             $blocks.Add([pscustomobject]@{ Kind = 'Code'; Language = $language; Lines = $code.ToArray() })
             $paragraph = $null
         }
@@ -156,7 +157,7 @@ function Format-TableText {
     $widths = [int[]]@(foreach ($c in 0..($columns - 1)) {
             ($cells | ForEach-Object { if ($c -lt $_.Count) { $_[$c].Length } else { 0 } } | Measure-Object -Maximum).Maximum
         })
-    # Narrow the widest column, a column at a time, until the table fits or every column is down to 12.
+    # Narrow the widest column by one character at a time, until the table fits or the widest is down to 12.
     while (($widths | Measure-Object -Sum).Sum + 2 * ($columns - 1) -gt $Width) {
         $widest = [array]::IndexOf($widths, [int]($widths | Measure-Object -Maximum).Maximum)
         if ($widths[$widest] -le 12) { break }
