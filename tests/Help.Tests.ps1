@@ -77,7 +77,9 @@ Describe 'Help for the parameters' {
             $default -is [array] -or ($default -is [string] -and $default -eq '') -or
             ($default -is [ValueType] -and -not ($default -is [enum]) -and [double]$default -eq 0)
         if (-not $trivial) {
-            $parameterHelp.defaultValue | Should -BeLike "*$([Convert]::ToString($default, [Globalization.CultureInfo]::InvariantCulture))*"
+            # As a whole word: a documented 100 is not the default 10.
+            $text = [regex]::Escape([Convert]::ToString($default, [Globalization.CultureInfo]::InvariantCulture))
+            $parameterHelp.defaultValue | Should -Match "(^|[^\w.])$text([^\w.]|$)"
         }
     }
 }
