@@ -57,6 +57,7 @@ function Invoke-Build {
     Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Include $shared -Destination $bin
     Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Exclude $shared -Destination $dependencies
     Copy-Item -Path (Join-Path $PSScriptRoot "tests/BatchRequest.TestServer/bin/$Configuration/net10.0") -Destination $ServerDir -Recurse
+    & (Join-Path $PSScriptRoot 'tools/Build-ModuleHelp.ps1') -ModuleDir $ModuleDir   # en-US/ help from docs/help
     Write-Host "Module assembled in $ModuleDir"
 }
 
