@@ -16,6 +16,7 @@ namespace BatchRequest.Loading;
 public sealed class ModuleAssemblyLoader : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
     private const string EngineName = "BatchRequest.Engine";
+    private const string ModelName = "BatchRequest.Model";
     private const string DependencyFolder = "dependencies";
 
     // One context per process: a loaded assembly cannot be unloaded, so a re-import must find the same engine.
@@ -51,9 +52,17 @@ public sealed class ModuleAssemblyLoader : IModuleAssemblyInitializer, IModuleAs
     }
 
     // Only the engine is handed to the default context. Its dependencies are never offered there, so another
-    // module asking for Polly.Core gets its own copy, not ours.
+    // module asking for Polly.Core gets its own copy, not ours. The model lies beside the cmdlets and belongs to
+    // the default context, but a request for it from the engine's context arrives here too, not at PowerShell's
+    // probing of the cmdlets' folder, so it is loaded from there.
     private static Assembly? ResolveEngine(AssemblyLoadContext defaultContext, AssemblyName assemblyName)
     {
+        if (string.Equals(assemblyName.Name, ModelName, StringComparison.Ordinal))
+        {
+            var model = Path.Combine(Path.GetDirectoryName(typeof(ModuleAssemblyLoader).Assembly.Location)!, ModelName + ".dll");
+            return File.Exists(model) ? defaultContext.LoadFromAssemblyPath(model) : null;
+        }
+
         if (!string.Equals(assemblyName.Name, EngineName, StringComparison.Ordinal))
         {
             return null;
