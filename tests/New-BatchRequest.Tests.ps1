@@ -110,9 +110,9 @@ Describe 'Objects piped into Invoke-BatchRequest' {
         $cause.ErrorId | Should -Be 'RequestInvalidUri'
     }
 
-    It 'sends nothing for a piped object that is not a valid request, and the rest still go' {
-        # The pipeline binder reports a failed conversion itself, with its own id and message, before the command
-        # runs, so the command's -ErrorAction does not apply to it; only the preference does.
+    It 'sends nothing for a piped object that is not a valid request, says why, and the rest still go' {
+        # The binder reports a failed transformation itself, before the command runs, so the command's -ErrorAction
+        # does not apply to it; only the preference does.
         $ErrorActionPreference = 'Continue'
         $output = @(
             [pscustomobject]@{ Uri = "$Base/echo?id=good" }
@@ -123,7 +123,15 @@ Describe 'Objects piped into Invoke-BatchRequest' {
         $results = @($output | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
         $results.Id | Should -Be "GET $Base/echo?id=good"
         (Get-TestServerLedger $Server).id | Should -Be 'good'
-        ($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }).FullyQualifiedErrorId |
-            Should -Be (@('InputObjectNotBound,BatchRequest.Commands.InvokeBatchRequestCommand') * 2)
+        $refused = @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $refused.FullyQualifiedErrorId | Should -Be (@('ParameterArgumentTransformationError,BatchRequest.Commands.InvokeBatchRequestCommand') * 2)
+        $refused[0].Exception.Message | Should -BeLike "*the 'uri' is relative and no -BaseUri was given*"
+        $refused[1].Exception.Message | Should -BeLike "*the record has no 'uri'*"
+        $causes = foreach ($refusal in $refused) {
+            $cause = $refusal.Exception
+            while ($cause -and $cause -isnot [BatchRequest.Engine.Requests.RequestFileException]) { $cause = $cause.InnerException }
+            $cause.ErrorId
+        }
+        $causes | Should -Be @('RequestInvalidUri', 'RequestMissingUri')
     }
 }

@@ -11,6 +11,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using BatchRequest.Bridge;
 using BatchRequest.Completion;
+using BatchRequest.Conversion;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Reporting;
 using BatchRequest.Engine.Requests;
@@ -44,8 +45,9 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     private CancellationTokenSource? _batchStop;
     private bool _durableStarted;
 
-    /// <summary>A request to send, usually from Import-RequestFile.</summary>
+    /// <summary>A request to send: from Import-RequestFile or New-BatchRequest, or any object with a Uri (or Url) property.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [RequestRecordTransformation]
     public RequestRecord InputObject { get; set; } = null!;
 
     /// <summary>Most requests in flight at once, and most connections opened to one host.</summary>
