@@ -43,6 +43,16 @@ Describe 'Tab completion' {
         Get-Completion 'Invoke-BatchRequest -Authentication b' | Sort-Object | Should -Be @('Basic', 'Bearer')
     }
 
+    It 'offers every part once the number of parts is typed for Import-RequestFile -Partition' {
+        Get-Completion 'Import-RequestFile x.json -Partition /4' | Should -Be @('1/4', '2/4', '3/4', '4/4')
+        Get-Completion 'Import-RequestFile x.json -Partition 3/8' | Should -Be @('3/8')
+    }
+
+    It 'offers the first part of the usual splits before the number of parts is typed' {
+        Get-Completion 'Import-RequestFile x.json -Partition ' | Should -Be @('1/2', '1/4', '1/8', '1/16')
+        Get-Completion 'Import-RequestFile x.json -Partition 1/' | Should -Be @('1/2', '1/4', '1/8', '1/16')
+    }
+
     It 'completes parameter names' {
         Get-Completion 'Invoke-BatchRequest -Throttle' | Should -Be @('-ThrottleLimit')
         Get-Completion 'Import-RequestFile -Lit' | Should -Be @('-LiteralPath')

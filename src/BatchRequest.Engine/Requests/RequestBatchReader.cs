@@ -7,7 +7,7 @@ namespace BatchRequest.Engine.Requests;
 
 /// <summary>
 /// Reads the files of one batch in order, in two streaming passes: <see cref="Validate"/> checks every record of
-/// every file before anything is handed out, keeping only a 16-byte digest per id for duplicate detection;
+/// every file before anything is handed out, keeping only a digest of about 11 bytes per id for duplicate detection;
 /// <see cref="Read"/> then streams the records, knowing from the first pass which ones repeat an id. Memory stays
 /// constant in the number of records but for the digests of one pass.
 /// </summary>

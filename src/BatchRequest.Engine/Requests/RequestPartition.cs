@@ -60,8 +60,8 @@ public sealed class RequestPartition
 }
 
 /// <summary>
-/// The first 128 bits of SHA-256 of an id: what duplicate detection keeps instead of the id (16 bytes a record,
-/// whatever the id's length; two different ids collide with odds near 2^-128), and what partitions hash.
+/// The first 128 bits of SHA-256 of an id: what duplicate detection keeps instead of the id (see
+/// <see cref="IdDigestSet"/>, whatever the id's length), and what partitions hash.
 /// </summary>
 internal readonly struct IdDigest : IEquatable<IdDigest>
 {

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.IO;
 using System.Management.Automation;
+using BatchRequest.Completion;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
 
@@ -66,6 +67,7 @@ public sealed class ImportRequestFileCommand : PSCmdlet
     /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PartitionCompleter))]
     public string? Partition { get; set; }
 
     protected override void BeginProcessing()

@@ -66,10 +66,32 @@ public sealed class ReorderAndPauseTests
         Assert.Equal((100L, 90L, 10L, 30L), (summary.Total, summary.Succeeded, summary.Failed, summary.Retries));
         Assert.Equal(90, summary.ByStatusCode[200]);
         Assert.Equal(10, summary.ByStatusCode[503]);
-        Assert.Equal(TimeSpan.FromMilliseconds(500), summary.LatencyP50);
-        Assert.Equal(TimeSpan.FromMilliseconds(950), summary.LatencyP95);
-        Assert.Equal(TimeSpan.FromMilliseconds(990), summary.LatencyP99);
+        AssertWithinHistogramError(TimeSpan.FromMilliseconds(500), summary.LatencyP50);
+        AssertWithinHistogramError(TimeSpan.FromMilliseconds(950), summary.LatencyP95);
+        AssertWithinHistogramError(TimeSpan.FromMilliseconds(990), summary.LatencyP99);
         Assert.Equal(TimeSpan.FromSeconds(1), summary.Elapsed);
         Assert.Equal(100, summary.RecordsPerSecond, precision: 6);
     }
+
+    [Fact]
+    public void LatencyHistogram_RandomDurations_PercentilesWithinTheDocumentedError()
+    {
+        var random = new Random(5);
+        var durations = Enumerable.Range(0, 50_000).Select(_ => TimeSpan.FromTicks((long)(Math.Exp(random.NextDouble() * 16) * 10))).ToList();
+        var histogram = new LatencyHistogram();
+        durations.ForEach(histogram.Add);
+        var sorted = durations.Select(d => d.Ticks / 10 * 10).OrderBy(t => t).ToList();
+
+        foreach (var fraction in new[] { 0.01, 0.5, 0.9, 0.95, 0.99, 1.0 })
+        {
+            var exact = TimeSpan.FromTicks(sorted[(int)Math.Ceiling(fraction * sorted.Count) - 1]);
+            AssertWithinHistogramError(exact, histogram.Percentile(fraction));
+        }
+
+        Assert.Equal(TimeSpan.Zero, new LatencyHistogram().Percentile(0.5));
+    }
+
+    // Half a bucket of 1/128 of a power of two, plus the microsecond the histogram counts in.
+    private static void AssertWithinHistogramError(TimeSpan expected, TimeSpan actual) =>
+        Assert.InRange(actual.Ticks, (expected.Ticks * 0.996) - 10, (expected.Ticks * 1.004) + 10);
 }
