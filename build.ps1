@@ -136,8 +136,8 @@ function Invoke-Demo {
         $records = foreach ($i in 1..$count) { @{ id = "order-$i"; uri = "$($server.BaseUri)delay/$($latencyMs)?id=order-$i" } }
         $null = New-RequestFile -Path $file -Records $records
 
-        # Warm the connection pool's code paths once, then measure the real batch.
-        $null = Import-RequestFile $file | Select-Object -First 1 | Invoke-BatchRequest
+        # Warm up (the first requests of a process pay for compiling its code paths), then measure the real batch.
+        $null = Import-RequestFile $file | Select-Object -First (2 * $throttle) | Invoke-BatchRequest -ThrottleLimit $throttle -ProgressAction SilentlyContinue
         Reset-TestServer $server
 
         Write-Host "Sending $count records to an API that answers after $latencyMs ms, at -ThrottleLimit $throttle..."
