@@ -15,25 +15,21 @@ internal sealed class JsonArrayStream
 {
     private static readonly string[] TopLevelProperties = { "requests", "baseUri", "headers" };
 
-    private readonly Stream _stream;
+    private readonly ByteWindow _window;
     private readonly string _file;
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
-    private bool _endOfStream;
     private bool _insideArray;
     private bool _rootIsObject;
     private bool _done;
     private JsonReaderState _state;
 
-    // Position of _buffer[_start] in the file, advanced as bytes are consumed; the column counts characters.
+    // Position of _window.Buffer[_window.Start] in the file, advanced as bytes are consumed; the column counts characters.
     private long _line = 1;
     private long _column = 1;
     private long _byteColumn = 1;
 
     public JsonArrayStream(Stream stream, string file)
     {
-        _stream = stream;
+        _window = new ByteWindow(stream);
         _file = file;
         _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
     }
@@ -200,10 +196,10 @@ internal sealed class JsonArrayStream
     {
         while (true)
         {
-            var reader = new Utf8JsonReader(_buffer.AsSpan(_start, _end - _start), _endOfStream, _state);
+            var reader = new Utf8JsonReader(_window.Unconsumed, _window.EndOfStream, _state);
             if (!reader.Read())
             {
-                Refill();
+                _window.Refill();
                 continue;
             }
 
@@ -219,7 +215,7 @@ internal sealed class JsonArrayStream
             var probe = reader;
             if (!probe.TrySkip())
             {
-                Refill();
+                _window.Refill();
                 continue;
             }
 
@@ -228,7 +224,7 @@ internal sealed class JsonArrayStream
             Advance(valueStart);
             (line, column) = (_line, _column);
             var length = (int)probe.BytesConsumed - valueStart;
-            var invalid = Utf8Text.IndexOfInvalid(_buffer.AsSpan(_start, length));
+            var invalid = Utf8Text.IndexOfInvalid(_window.Buffer.AsSpan(_window.Start, length));
             if (invalid >= 0)
             {
                 Advance(invalid);
@@ -254,7 +250,7 @@ internal sealed class JsonArrayStream
     {
         while (true)
         {
-            var reader = new Utf8JsonReader(_buffer.AsSpan(_start, _end - _start), _endOfStream, _state);
+            var reader = new Utf8JsonReader(_window.Unconsumed, _window.EndOfStream, _state);
             if (reader.Read())
             {
                 var tokenStart = (int)reader.TokenStartIndex;
@@ -266,13 +262,13 @@ internal sealed class JsonArrayStream
                 return reader.TokenType;
             }
 
-            if (_endOfStream)
+            if (_window.EndOfStream)
             {
                 (text, line, column) = (null, _line, _column);
                 return JsonTokenType.None;
             }
 
-            Refill();
+            _window.Refill();
         }
     }
 
@@ -308,7 +304,7 @@ internal sealed class JsonArrayStream
     {
         while (true)
         {
-            var reader = new Utf8JsonReader(_buffer.AsSpan(_start, _end - _start), _endOfStream, _state);
+            var reader = new Utf8JsonReader(_window.Unconsumed, _window.EndOfStream, _state);
 
             // With the final block, a token after the root value makes Read throw "'x' is invalid after a single JSON value".
             if (reader.Read())
@@ -319,12 +315,12 @@ internal sealed class JsonArrayStream
                     new RecordPosition(_file, _line, _column));
             }
 
-            if (_endOfStream)
+            if (_window.EndOfStream)
             {
                 return;
             }
 
-            Refill();
+            _window.Refill();
         }
     }
 
@@ -335,7 +331,7 @@ internal sealed class JsonArrayStream
         {
             return step();
         }
-        catch (JsonException) when (!_insideArray && _endOfStream && _line == 1 && IsBlank(_buffer.AsSpan(_start, _end - _start)))
+        catch (JsonException) when (!_insideArray && _window.EndOfStream && _line == 1 && IsBlank(_window.Unconsumed))
         {
             throw new RequestFileException(RequestErrorIds.FileEmpty, Text.Format(Messages.RequestFileEmpty, _file), new RecordPosition(_file, 1, 1));
         }
@@ -356,7 +352,7 @@ internal sealed class JsonArrayStream
     /// </summary>
     private (long Line, long Column) PositionOf(JsonException exception)
     {
-        var window = _buffer.AsSpan(_start, _end - _start);
+        var window = _window.Unconsumed;
         var line = (exception.LineNumber ?? 0) + 1;
         var bytePosition = exception.BytePositionInLine ?? 0;
         if (line <= _line)
@@ -384,7 +380,7 @@ internal sealed class JsonArrayStream
     /// <summary>Moves the window start by <paramref name="count"/> bytes, counting the lines and characters it passes.</summary>
     private void Advance(int count)
     {
-        var passed = _buffer.AsSpan(_start, count);
+        var passed = _window.Buffer.AsSpan(_window.Start, count);
         var lastNewLine = passed.LastIndexOf((byte)'\n');
         if (lastNewLine >= 0)
         {
@@ -404,32 +400,9 @@ internal sealed class JsonArrayStream
             _byteColumn += count;
         }
 
-        _start += count;
+        _window.Start += count;
     }
 
-    private void Refill()
-    {
-        if (_endOfStream)
-        {
-            throw new InvalidOperationException("The reader asked for more data after the end of the stream.");
-        }
-
-        // Keep the unconsumed tail; grow only when one value is larger than the whole buffer.
-        if (_start > 0)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-        }
-        else if (_end == _buffer.Length)
-        {
-            Array.Resize(ref _buffer, _buffer.Length * 2);
-        }
-
-        var read = _stream.Read(_buffer, _end, _buffer.Length - _end);
-        _end += read;
-        _endOfStream = read == 0;
-    }
 
     private RequestFileException WrongShape(string message, long line, long column) =>
         new(RequestErrorIds.FileWrongShape, message, new RecordPosition(_file, line, column));

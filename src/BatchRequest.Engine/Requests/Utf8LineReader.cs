@@ -9,15 +9,11 @@ namespace BatchRequest.Engine.Requests;
 /// </summary>
 internal sealed class Utf8LineReader
 {
-    private readonly Stream _stream;
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
-    private bool _endOfStream;
+    private readonly ByteWindow _window;
 
     public Utf8LineReader(Stream stream)
     {
-        _stream = stream;
+        _window = new ByteWindow(stream);
     }
 
     /// <summary>Number of the line last returned.</summary>
@@ -32,21 +28,21 @@ internal sealed class Utf8LineReader
         var searched = 0;
         while (true)
         {
-            var newLine = _buffer.AsSpan(_start + searched, _end - _start - searched).IndexOf((byte)'\n');
+            var newLine = _window.Buffer.AsSpan(_window.Start + searched, _window.End - _window.Start - searched).IndexOf((byte)'\n');
             if (newLine >= 0)
             {
                 var length = searched + newLine;
-                EndedWithCrLf = length > 0 && _buffer[_start + length - 1] == (byte)'\r';
-                line = new ReadOnlyMemory<byte>(_buffer, _start, EndedWithCrLf ? length - 1 : length);
-                _start += length + 1;
+                EndedWithCrLf = length > 0 && _window.Buffer[_window.Start + length - 1] == (byte)'\r';
+                line = new ReadOnlyMemory<byte>(_window.Buffer, _window.Start, EndedWithCrLf ? length - 1 : length);
+                _window.Start += length + 1;
                 LineNumber++;
                 return true;
             }
 
-            searched = _end - _start;
-            if (_endOfStream)
+            searched = _window.End - _window.Start;
+            if (_window.EndOfStream)
             {
-                if (_end == _start)
+                if (_window.End == _window.Start)
                 {
                     line = default;
                     return false;
@@ -54,33 +50,15 @@ internal sealed class Utf8LineReader
 
                 // The last line has no line break.
                 EndedWithCrLf = false;
-                var length = _end - _start;
-                line = new ReadOnlyMemory<byte>(_buffer, _start, length > 0 && _buffer[_end - 1] == (byte)'\r' ? length - 1 : length);
-                _start = _end;
+                var length = _window.End - _window.Start;
+                line = new ReadOnlyMemory<byte>(_window.Buffer, _window.Start, length > 0 && _window.Buffer[_window.End - 1] == (byte)'\r' ? length - 1 : length);
+                _window.Start = _window.End;
                 LineNumber++;
                 return true;
             }
 
-            Refill();
+            _window.Refill();
         }
     }
 
-    private void Refill()
-    {
-        // Keep the unfinished line; grow only when one line is longer than the whole buffer.
-        if (_start > 0)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-        }
-        else if (_end == _buffer.Length)
-        {
-            Array.Resize(ref _buffer, _buffer.Length * 2);
-        }
-
-        var read = _stream.Read(_buffer, _end, _buffer.Length - _end);
-        _end += read;
-        _endOfStream = read == 0;
-    }
 }

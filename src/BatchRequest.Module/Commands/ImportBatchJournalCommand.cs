@@ -60,31 +60,18 @@ public sealed class ImportBatchJournalCommand : PSCmdlet
 
     private List<string> ResolveFiles()
     {
-        var resolved = new List<string>();
-        if (ParameterSetName == LiteralPathSet)
-        {
-            foreach (var literal in LiteralPath)
-            {
-                resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal));
-            }
-        }
-        else
-        {
-            foreach (var pattern in Path)
-            {
-                resolved.AddRange(GetResolvedProviderPathFromPSPath(pattern, out _));
-            }
-        }
-
+        var resolved = FileSystemPaths.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet, NotFound);
         foreach (var file in resolved)
         {
             if (!File.Exists(file))
             {
-                var exception = new JournalException(JournalErrorIds.NotFound, Text.Format(Messages.JournalNotFound, file));
-                ThrowTerminatingError(ResultErrors.ForJournal(exception, file));
+                ThrowTerminatingError(NotFound(file));
             }
         }
 
         return resolved;
     }
+
+    private static ErrorRecord NotFound(string path) =>
+        ResultErrors.ForJournal(new JournalException(JournalErrorIds.NotFound, Text.Format(Messages.JournalNotFound, path)), path);
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Collections.ObjectModel;
 using System.IO;
 using System.Management.Automation;
 using BatchRequest.Completion;
@@ -183,42 +182,8 @@ public sealed class ImportRequestFileCommand : PSCmdlet
 
     private List<string> ResolveFiles()
     {
-        var resolved = new List<string>();
-        if (ParameterSetName == LiteralPathSet)
-        {
-            foreach (var literal in LiteralPath)
-            {
-                resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(literal, out var provider, out _));
-                CheckFileSystem(provider, literal);
-            }
-        }
-        else
-        {
-            foreach (var pattern in Path)
-            {
-                Collection<string> matches;
-                ProviderInfo provider;
-                try
-                {
-                    matches = GetResolvedProviderPathFromPSPath(pattern, out provider);
-                }
-                catch (ItemNotFoundException exception)
-                {
-                    ThrowTerminatingError(new ErrorRecord(exception, RequestErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, pattern));
-                    throw;
-                }
-
-                CheckFileSystem(provider, pattern);
-                if (matches.Count == 0)
-                {
-                    var exception = new FileNotFoundException(Text.Format(Messages.NoFileMatches, pattern));
-                    ThrowTerminatingError(new ErrorRecord(exception, RequestErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, pattern));
-                }
-
-                resolved.AddRange(matches);
-            }
-        }
-
+        var resolved = FileSystemPaths.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet, pattern =>
+            new ErrorRecord(new FileNotFoundException(Text.Format(Messages.NoFileMatches, pattern)), RequestErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, pattern));
         foreach (var file in resolved)
         {
             if (Directory.Exists(file))
@@ -234,14 +199,5 @@ public sealed class ImportRequestFileCommand : PSCmdlet
         }
 
         return resolved;
-    }
-
-    private void CheckFileSystem(ProviderInfo provider, string path)
-    {
-        if (provider.Name != "FileSystem")
-        {
-            var exception = new ArgumentException(Text.Format(Messages.RequestFileNotFileSystem, path));
-            ThrowTerminatingError(new ErrorRecord(exception, "RequestFileNotFileSystem", ErrorCategory.InvalidArgument, path));
-        }
     }
 }
