@@ -157,20 +157,29 @@ public sealed class DurableRun : IDisposable
 
         var mark = new SendingMark(fingerprint, IdempotencyKeys.Of(record, _options.IdempotencyKeyHeader, BatchId));
         _inFlight[record] = mark;
-        var sending = new JournalEntry
-        {
-            Event = JournalEvent.Sending,
-            Time = _time.GetUtcNow(),
-            Id = record.Id,
-            Fingerprint = mark.Fingerprint,
-            Method = record.Method,
-            Uri = RedactedUri.Of(record.Uri),
-            IdempotencyKey = mark.IdempotencyKey,
-        };
+        var sending = EntryFor(record, mark);
 
         // The mark must be with the OS before the request may leave, or a kill could hide that it was sent.
         return TryAppend(journal, _options.JournalPath, sending.WriteTo) ? null : Stopped(record, Fault!);
     }
+
+    /// <summary>A journal line for a record: its sending mark, or with <paramref name="result"/> its outcome.</summary>
+    private JournalEntry EntryFor(RequestRecord record, SendingMark mark, BatchResult? result = null) => new()
+    {
+        Event = result is null ? JournalEvent.Sending : JournalEvent.Result,
+        Time = _time.GetUtcNow(),
+        Id = record.Id,
+        Fingerprint = mark.Fingerprint,
+        Method = record.Method,
+        Uri = RedactedUri.Of(record.Uri),
+        IdempotencyKey = mark.IdempotencyKey,
+        Status = result?.Status,
+        StatusCode = result?.StatusCode,
+        Attempts = result?.Attempts,
+        ErrorKind = result?.ErrorKind,
+        StartTime = result is { Attempts: > 0 } ? result.StartTime : null,
+        Duration = result is { Attempts: > 0 } ? result.Duration : null,
+    };
 
     /// <summary>Runs on a worker thread once a record has its result, before any reordering.</summary>
     public void Record(BatchResult result)
@@ -184,22 +193,7 @@ public sealed class DurableRun : IDisposable
         var record = result.Original;
         if (_journal is not null && _inFlight.TryRemove(record, out var mark))
         {
-            var outcome = new JournalEntry
-            {
-                Event = JournalEvent.Result,
-                Time = _time.GetUtcNow(),
-                Id = record.Id,
-                Fingerprint = mark.Fingerprint,
-                Method = record.Method,
-                Uri = RedactedUri.Of(record.Uri),
-                IdempotencyKey = mark.IdempotencyKey,
-                Status = result.Status,
-                StatusCode = result.StatusCode,
-                Attempts = result.Attempts,
-                ErrorKind = result.ErrorKind,
-                StartTime = result.Attempts > 0 ? result.StartTime : null,
-                Duration = result.Attempts > 0 ? result.Duration : null,
-            };
+            var outcome = EntryFor(record, mark, result);
             if (!TryAppend(_journal, _options.JournalPath!, outcome.WriteTo))
             {
                 return;
