@@ -202,10 +202,12 @@ Describe 'Invoke-BatchRequest -Resume' {
         $warnings.Count | Should -Be 1
 
         Reset-TestServer $Server
-        $results = Import-RequestFile $file | Invoke-BatchRequest -JournalPath $journal -Resume
+        $results = Import-RequestFile $file | Invoke-BatchRequest -JournalPath $journal -Resume -InformationVariable info
 
         @($results | Where-Object Status -EQ 'Skipped').Count | Should -Be 5
         ($results | Where-Object Status -EQ 'Succeeded').Id | Should -Be $last.id
+        $summary = ($info | Where-Object Tags -Contains 'BatchSummary').MessageData
+        ($summary.Total, $summary.Skipped, $summary.Succeeded) | Should -Be @(6, 5, 1)
         (Get-TestServerLedger $Server).id | Should -Be $last.id
         $null = Import-BatchJournal $journal -WarningVariable after -WarningAction SilentlyContinue
         $after.Count | Should -Be 0

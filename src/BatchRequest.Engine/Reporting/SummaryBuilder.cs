@@ -50,6 +50,7 @@ public sealed class SummaryBuilder
             Throttled = CountOf(BatchStatus.Throttled),
             NotSent = CountOf(BatchStatus.NotSent),
             Canceled = CountOf(BatchStatus.Canceled),
+            Skipped = CountOf(BatchStatus.Skipped),
             Retries = _retries,
             ByStatus = _byStatus.OrderBy(p => p.Key).ToDictionary(p => p.Key.ToString(), p => p.Value),
             ByStatusCode = _byStatusCode.OrderBy(p => p.Key).ToDictionary(p => p.Key, p => p.Value),

@@ -24,6 +24,9 @@ public sealed class BatchSummary
 
     public long Canceled { get; init; }
 
+    /// <summary>Records a resumed run did not send because its journal shows them succeeded.</summary>
+    public long Skipped { get; init; }
+
     /// <summary>Attempts beyond the first, over all records.</summary>
     public long Retries { get; init; }
 
