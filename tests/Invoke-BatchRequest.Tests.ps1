@@ -160,17 +160,34 @@ Describe 'Invoke-BatchRequest' {
         ($stats.served - 30) | Should -BeLessOrEqual 20
     }
 
-    It 'starts no more attempts per second than -RequestsPerSecond' {
+    It 'starts no more than <Rate> attempts per second under -RequestsPerSecond <Rate>' -TestCases @(
+        @{ Rate = 20; FirstHalfSecond = 12 }
+        @{ Rate = 15; FirstHalfSecond = 9 }
+    ) {
+        param($Rate, $FirstHalfSecond)
         $records = foreach ($i in 1..30) { @{ id = "r$i"; uri = "$($Base)delay/1?id=r$i" } }
         $file = New-RequestFile -Path (Join-Path $Work 'rate.json') -Records $records
 
-        $results = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit 30 -RequestsPerSecond 20
+        $results = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit 30 -RequestsPerSecond $Rate
 
         $results.Count | Should -Be 30
         $times = (Get-TestServerLedger $Server).time | ForEach-Object { [DateTimeOffset]$_ } | Sort-Object
-        # A slower machine only spreads arrivals further, so these bounds cannot fail for being slow.
-        @($times | Where-Object { $_ -lt $times[0].AddMilliseconds(500) }).Count | Should -BeLessOrEqual 12
-        ($times[-1] - $times[0]).TotalSeconds | Should -BeGreaterThan 1.2
+        # Half a second's worth plus one refill step; a slower machine only spreads arrivals further.
+        @($times | Where-Object { $_ -lt $times[0].AddMilliseconds(500) }).Count | Should -BeLessOrEqual $FirstHalfSecond
+        ($times[-1] - $times[0]).TotalSeconds | Should -BeGreaterThan (29 / $Rate - 0.3)
+    }
+
+    It 'stops sending when a downstream command has had enough' {
+        $records = foreach ($i in 1..200) { @{ id = "f$i"; uri = "$($Base)delay/200?id=f$i" } }
+        $file = New-RequestFile -Path (Join-Path $Work 'first.json') -Records $records
+
+        $first = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit 10 | Select-Object -First 3
+
+        $first.Count | Should -Be 3
+        $served = (Get-TestServerStats $Server).served
+        $served | Should -BeLessThan 40
+        Start-Sleep -Milliseconds 500
+        (Get-TestServerStats $Server).served | Should -Be $served
     }
 
     It 'announces every retry on the verbose stream with the reason and the delay' {

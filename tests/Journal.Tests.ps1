@@ -186,6 +186,20 @@ Describe 'Invoke-BatchRequest -Resume' {
         $arrivals.Count | Should -Be (2000 - @($before.InFlight | Where-Object { -not $arrivals.ContainsKey($_) }).Count)
     }
 
+    It 'does not resend a POST whose outcome is unknown when the rerun adds a key the first send did not carry' {
+        $file = New-RequestFile -Path (Join-Path $Work 'late-key.json') -Records @(@{ id = 'k1'; method = 'POST'; uri = "$($Base)delay/3000?id=k1"; body = '{}' })
+        $journal = Join-Path $Work 'late-key.ndjson'
+        $first = Import-RequestFile $file | Invoke-BatchRequest -JournalPath $journal -ConnectionTimeoutSeconds 0.3 -ErrorAction SilentlyContinue
+        $first.Status | Should -Be 'OutcomeUnknown'
+
+        $rerun = Import-RequestFile $file |
+            Invoke-BatchRequest -JournalPath $journal -Resume -IdempotencyKeyHeader Idempotency-Key -ErrorAction SilentlyContinue
+
+        $rerun.Status | Should -Be 'OutcomeUnknown'
+        $rerun.Attempts | Should -Be 0
+        @(Get-TestServerLedger $Server | Where-Object id -EQ 'k1').Count | Should -Be 1
+    }
+
     It 'resumes from a journal whose last line a kill tore, resending the record it left in flight' {
         $records = foreach ($i in 1..6) { @{ id = "t$i"; uri = "$($Base)delay/1?id=t$i" } }
         $file = New-RequestFile -Path (Join-Path $Work 'torn.json') -Records $records

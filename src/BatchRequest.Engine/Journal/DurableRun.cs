@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Linq;
 using System.IO;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -217,7 +218,7 @@ public sealed class DurableRun : IDisposable
                     failed = _failed ??= NdjsonAppender.Create(failedPath);
                 }
             }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            catch (Exception exception)
             {
                 Fail(failedPath, exception);
                 return;
@@ -263,7 +264,7 @@ public sealed class DurableRun : IDisposable
             _warn?.Invoke(Text.Format(Messages.ResumeRecordChangedWarning, record.Id));
         }
 
-        if (history.MayHaveReachedServer && !MayResend(record))
+        if (history.MayHaveReachedServer && !MayResend(record, history))
         {
             return new BatchResult(_options.Redactor.Redact(record), BatchStatus.OutcomeUnknown)
             {
@@ -277,8 +278,20 @@ public sealed class DurableRun : IDisposable
     }
 
     // The sender's own rule for sending a request twice: idempotent, keyed, or allowed by the caller.
-    private bool MayResend(RequestRecord record) =>
-        FailureClassifier.MayResend(record.Method, _options.RetryNonIdempotent, _options.IdempotencyKeyHeader);
+    /// <summary>
+    /// A send that may have had its effect is repeated only when that is harmless: an idempotent method, the caller's
+    /// -RetryNonIdempotent, or a key equal to the one every such earlier send carried, so the server can deduplicate.
+    /// </summary>
+    private bool MayResend(RequestRecord record, RecordHistory history)
+    {
+        if (FailureClassifier.IsIdempotent(record.Method) || _options.RetryNonIdempotent)
+        {
+            return true;
+        }
+
+        var key = IdempotencyKeys.Of(record, _options.IdempotencyKeyHeader, BatchId);
+        return key is not null && history.UnknownSendKeys.All(sent => sent == key);
+    }
 
     private bool TryAppend(NdjsonAppender file, string path, Action<System.Text.Json.Utf8JsonWriter> write)
     {
@@ -287,8 +300,10 @@ public sealed class DurableRun : IDisposable
             file.Append(write);
             return true;
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        catch (Exception exception)
         {
+            // Any failure to write (a full disk, a file-size limit that .NET reports as an argument error) is a fault
+            // of the journal: the run stops cleanly instead of a worker dying with its record.
             Fail(path, exception);
             return false;
         }
@@ -303,8 +318,9 @@ public sealed class DurableRun : IDisposable
         }
     }
 
-    private static BatchResult Stopped(RequestRecord record, Exception fault) => new(record, BatchStatus.NotSent)
+    private BatchResult Stopped(RequestRecord record, Exception fault) => new(_options.Redactor.Redact(record), BatchStatus.NotSent)
     {
+        Original = record,
         ErrorKind = ErrorKind.Canceled,
         Error = fault.Message,
     };

@@ -71,7 +71,9 @@ internal sealed class JournalHistory
 /// <summary>One record's story in a journal.</summary>
 internal sealed class RecordHistory
 {
+    private readonly HashSet<string?> _unknownSendKeys = new();
     private bool _sendOpen;
+    private string? _openKey;
 
     /// <summary>Whether any run got a success for it. A success is never undone by what a later run did.</summary>
     public bool Succeeded { get; private set; }
@@ -81,6 +83,9 @@ internal sealed class RecordHistory
 
     /// <summary>Whether some send of it may have reached the server without its outcome being known.</summary>
     public bool MayHaveReachedServer { get; private set; }
+
+    /// <summary>The idempotency keys (null for none) of the sends whose outcome is unknown.</summary>
+    public IReadOnlyCollection<string?> UnknownSendKeys => _unknownSendKeys;
 
     /// <summary>The last outcome recorded, or null when its last send was still in flight when the journal ended.</summary>
     public JournalEntry? LastResult { get; private set; }
@@ -95,6 +100,7 @@ internal sealed class RecordHistory
         if (entry.Event == JournalEvent.Sending)
         {
             _sendOpen = true;
+            _openKey = entry.IdempotencyKey;
             Fingerprint = entry.Fingerprint;
             LastResult = null;
             return;
@@ -107,7 +113,7 @@ internal sealed class RecordHistory
         // Stopped in flight, or a POST that failed in a way the server may have seen: unknown, and it stays so.
         if (_sendOpen && entry.Status is BatchStatus.OutcomeUnknown or BatchStatus.Canceled)
         {
-            MayHaveReachedServer = true;
+            MarkUnknown();
         }
 
         _sendOpen = false;
@@ -118,7 +124,13 @@ internal sealed class RecordHistory
     {
         if (_sendOpen)
         {
-            MayHaveReachedServer = true;
+            MarkUnknown();
         }
+    }
+
+    private void MarkUnknown()
+    {
+        MayHaveReachedServer = true;
+        _unknownSendKeys.Add(_openKey);
     }
 }

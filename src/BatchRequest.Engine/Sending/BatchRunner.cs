@@ -140,14 +140,17 @@ public sealed class BatchRunner
             while (reader.TryRead(out var item))
             {
                 BatchResult result;
-                if (cancellationToken.IsCancellationRequested)
+                try
                 {
-                    result = NotSent(_sender.Redactor.Redact(item.Record), item.Record);
+                    result = cancellationToken.IsCancellationRequested
+                        ? NotSent(item.Record, ErrorKind.Canceled, Messages.StoppedBeforeSending)
+                        : _beforeSend?.Invoke(item.Record) ?? await _sender.SendAsync(item.Record, cancellationToken).ConfigureAwait(false);
                 }
-                else
+                catch (Exception exception)
                 {
-                    result = _beforeSend?.Invoke(item.Record)
-                        ?? await _sender.SendAsync(item.Record, cancellationToken).ConfigureAwait(false);
+                    // The sender never throws; a hook that does must not cost the record its result, nor the
+                    // batch this worker, which would leave the input waiting forever for a free slot.
+                    result = NotSent(item.Record, ErrorKind.Unexpected, exception.Message, exception);
                 }
 
                 _afterSend?.Invoke(result);
@@ -163,10 +166,12 @@ public sealed class BatchRunner
         }
     }
 
-    private static BatchResult NotSent(RequestRecord shown, RequestRecord record) => new(shown, BatchStatus.NotSent)
-    {
-        Original = record,
-        ErrorKind = ErrorKind.Canceled,
-        Error = Messages.StoppedBeforeSending,
-    };
+    private BatchResult NotSent(RequestRecord record, ErrorKind kind, string error, Exception? exception = null) =>
+        new(_sender.Redactor.Redact(record), BatchStatus.NotSent)
+        {
+            Original = record,
+            ErrorKind = kind,
+            Error = error,
+            Exception = exception,
+        };
 }

@@ -45,8 +45,9 @@ internal static class FailureClassifier
     public static bool IsHostFailure(int statusCode) => statusCode is 500 or 502 or 503 or 504;
 
     /// <summary>True when the request may have been read by the server before the failure.</summary>
+    /// <remarks>A response too large to keep came with headers: the server has acted on the request.</remarks>
     public static bool MayHaveReachedServer(ErrorKind kind) =>
-        kind is ErrorKind.Timeout or ErrorKind.ConnectionReset or ErrorKind.ProtocolError;
+        kind is ErrorKind.Timeout or ErrorKind.ConnectionReset or ErrorKind.ProtocolError or ErrorKind.ResponseTooLarge;
 
     /// <summary>Names a transport failure by walking its inner exceptions.</summary>
     public static ErrorKind KindOf(Exception exception)
@@ -82,8 +83,12 @@ internal static class FailureClassifier
     private static ErrorKind KindOf(SocketError error) => error switch
     {
         SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ErrorKind.DnsFailure,
-        SocketError.ConnectionRefused or SocketError.NetworkUnreachable or SocketError.HostUnreachable
-            or SocketError.AddressNotAvailable => ErrorKind.ConnectFailed,
+        SocketError.ConnectionRefused => ErrorKind.ConnectFailed,
+#if !NET8_0_OR_GREATER
+        // Without HttpRequestError these can only be told apart here; on .NET 8 a connect failure is already named
+        // by the HttpRequestException, so these codes come from a connection in use, where the request may be out.
+        SocketError.NetworkUnreachable or SocketError.HostUnreachable or SocketError.AddressNotAvailable => ErrorKind.ConnectFailed,
+#endif
         SocketError.TimedOut => ErrorKind.Timeout,
         _ => ErrorKind.ConnectionReset,
     };

@@ -24,14 +24,19 @@ internal sealed class HostPauseGate
     }
 
     /// <summary>Completes when the host may be sent to again.</summary>
-    public Task WaitAsync(string host, CancellationToken cancellationToken)
-    {
-        if (!_resumeAt.TryGetValue(host, out var until))
-        {
-            return Task.CompletedTask;
-        }
+    public Task WaitAsync(string host, CancellationToken cancellationToken) =>
+        Remaining(host) > TimeSpan.Zero ? WaitOutAsync(host, cancellationToken) : Task.CompletedTask;
 
-        var remaining = until - _time.GetUtcNow();
-        return remaining > TimeSpan.Zero ? _time.Delay(remaining, cancellationToken) : Task.CompletedTask;
+    // Looks again after each wait: another answer may have extended the pause meanwhile.
+    private async Task WaitOutAsync(string host, CancellationToken cancellationToken)
+    {
+        TimeSpan remaining;
+        while ((remaining = Remaining(host)) > TimeSpan.Zero)
+        {
+            await _time.Delay(remaining, cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    private TimeSpan Remaining(string host) =>
+        _resumeAt.TryGetValue(host, out var until) ? until - _time.GetUtcNow() : TimeSpan.Zero;
 }

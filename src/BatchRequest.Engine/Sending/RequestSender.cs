@@ -115,8 +115,9 @@ public sealed class RequestSender : IDisposable
     /// <summary>A token bucket refilled in small steps, so a rate never arrives as one burst per second.</summary>
     private static RateLimiter CreateRateLimiter(double requestsPerSecond)
     {
-        var period = requestsPerSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1 / requestsPerSecond);
-        var tokensPerPeriod = Math.Max(1, (int)Math.Round(requestsPerSecond * period.TotalSeconds));
+        // At most a tenth of a second's worth at once, and a period that makes the rate exact.
+        var tokensPerPeriod = Math.Max(1, (int)Math.Ceiling(requestsPerSecond / 10));
+        var period = TimeSpan.FromSeconds(tokensPerPeriod / requestsPerSecond);
         return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = tokensPerPeriod,
@@ -199,10 +200,9 @@ public sealed class RequestSender : IDisposable
                 : await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
             state.Attempts++;
 
-            // One timer per attempt: first it bounds the wait for headers, then each read of the body.
+            // One timer per attempt: it bounds each wait for headers, then each read of the body.
             using var attemptTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attemptTimer.CancelAfter(_options.ConnectionTimeout);
-            using var response = await SendFollowingRedirectsAsync(state, attemptTimer.Token, cancellationToken).ConfigureAwait(false);
+            using var response = await SendFollowingRedirectsAsync(state, attemptTimer, cancellationToken).ConfigureAwait(false);
             var answer = await ReadAnswerAsync(response, attemptTimer, cancellationToken).ConfigureAwait(false);
             if (answer.RetryAfter is { } wait && !IsThrottled(answer))
             {
@@ -223,7 +223,7 @@ public sealed class RequestSender : IDisposable
     /// </summary>
     private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(
         AttemptState state,
-        CancellationToken attemptToken,
+        CancellationTokenSource attemptTimer,
         CancellationToken cancellationToken)
     {
         var hop = new Hop(state.Record.Uri, state.Record.Method, state.Record.Body is not null, CarriesSecrets: true);
@@ -235,7 +235,8 @@ public sealed class RequestSender : IDisposable
             HttpResponseMessage response;
             try
             {
-                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptToken).ConfigureAwait(false);
+                attemptTimer.CancelAfter(_options.ConnectionTimeout);
+                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimer.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -246,6 +247,9 @@ public sealed class RequestSender : IDisposable
             if (status == 401 && token is not null && !refreshed && _options.BearerToken!.CanRefresh)
             {
                 response.Dispose();
+
+                // The refresh may wait for the pipeline thread; that time belongs to no request.
+                attemptTimer.CancelAfter(Timeout.InfiniteTimeSpan);
                 await _options.BearerToken.RefreshAsync(token, cancellationToken).ConfigureAwait(false);
                 refreshed = true;
                 continue;
@@ -278,6 +282,12 @@ public sealed class RequestSender : IDisposable
         if (!sameOrigin && !_options.FollowCrossOriginRedirect)
         {
             throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectCrossOriginRefused, shown));
+        }
+
+        // The connection pool answers challenges with these on every host; they cannot be dropped for one hop.
+        if (!sameOrigin && (_options.UseDefaultCredentials || _options.ClientCertificate is not null))
+        {
+            throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectCrossOriginWithHandlerCredentials, shown));
         }
 
         var carriesSecrets = from.CarriesSecrets && sameOrigin;
@@ -367,7 +377,7 @@ public sealed class RequestSender : IDisposable
             headers[header.Key] = string.Join(", ", header.Value);
         }
 
-        var body = await ReadBodyAsync(response.Content, readTimer, cancellationToken).ConfigureAwait(false);
+        var body = await ReadBodyAsync(response, readTimer, cancellationToken).ConfigureAwait(false);
         var contentType = response.Content.Headers.ContentType;
         var statusCode = (int)response.StatusCode;
         return new HttpAnswer(statusCode, response.ReasonPhrase, headers)
@@ -380,11 +390,11 @@ public sealed class RequestSender : IDisposable
 
     /// <summary>Reads the whole body, bounded in size and in idle time between reads.</summary>
     private async Task<ArraySegment<byte>> ReadBodyAsync(
-        HttpContent content,
+        HttpResponseMessage response,
         CancellationTokenSource readTimer,
         CancellationToken cancellationToken)
     {
-        using var stream = await content.ReadAsStreamAsync().ConfigureAwait(false);
+        using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
         using var body = new MemoryStream();
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
@@ -410,7 +420,7 @@ public sealed class RequestSender : IDisposable
 
                 if (body.Length + read > _options.MaximumResponseBytes)
                 {
-                    throw new ResponseTooLargeException(Text.Format(Messages.ResponseTooLarge, _options.MaximumResponseBytes));
+                    throw new ResponseTooLargeException(Text.Format(Messages.ResponseTooLarge, _options.MaximumResponseBytes), (int)response.StatusCode);
                 }
 
                 body.Write(chunk, 0, read);
@@ -497,6 +507,7 @@ public sealed class RequestSender : IDisposable
         return new BatchResult(shown, status)
         {
             Original = record,
+            StatusCode = (exception as ResponseTooLargeException)?.StatusCode,
             Attempts = state.Attempts,
             StartTime = startTime,
             Duration = duration,

@@ -14,8 +14,12 @@ public sealed class AttemptTimeoutException : TimeoutException
 /// <summary>The response body grew past the allowed size.</summary>
 public sealed class ResponseTooLargeException : Exception
 {
-    public ResponseTooLargeException(string message)
+    public ResponseTooLargeException(string message, int? statusCode = null)
         : base(message)
     {
+        StatusCode = statusCode;
     }
+
+    /// <summary>Status of the answer whose body was too large; null when the headers themselves were.</summary>
+    public int? StatusCode { get; }
 }

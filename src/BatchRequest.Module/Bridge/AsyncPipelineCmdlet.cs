@@ -145,6 +145,11 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
         if (!_disposed)
         {
             _disposed = true;
+
+            // A downstream command that has had enough (Select-Object -First) ends the pipeline with neither
+            // StopProcessing nor EndProcessing: the work still running is cancelled here.
+            _stopping.Cancel();
+            _stopped.TrySetResult(true);
             Dispose(true);
             _stopping.Dispose();
             GC.SuppressFinalize(this);

@@ -335,6 +335,14 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     {
         if (disposing)
         {
+            // Cancelled already by the bridge; let the workers hand back their records before their sender and
+            // journal go, whether the pipeline ended, was stopped, or was cut short downstream.
+            if (_runner is not null)
+            {
+                _runner.Complete();
+                Task.WhenAny(_runner.Completion, Task.Delay(TimeSpan.FromSeconds(1))).Wait();
+            }
+
             _sender?.Dispose();
             _durable?.Dispose();
             _batchStop?.Dispose();

@@ -84,6 +84,31 @@ public sealed class BatchRunnerTests
         Assert.All(delivered, r => Assert.Contains(r.Status, new[] { BatchStatus.Canceled, BatchStatus.NotSent }));
     }
 
+    [Fact]
+    public async Task Run_HookThrows_RecordStillGetsOneResultAndTheBatchGoesOn()
+    {
+        var results = new List<BatchResult>();
+        using var sender = new RequestSender(new SenderOptions { ThrottleLimit = 2 });
+        var runner = new BatchRunner(
+            sender,
+            2,
+            r => { lock (results) { results.Add(r); } },
+            beforeSend: record => record.Id == "boom1" || record.Id == "boom2" ? throw new ArgumentOutOfRangeException("journal") : null);
+        runner.Start(CancellationToken.None);
+        foreach (var id in new[] { "a", "boom1", "b", "boom2", "c", "d" })
+        {
+            await runner.AddAsync(Get($"delay/1?id={id}"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        runner.Complete();
+        await runner.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(6, results.Count);
+        Assert.All(results.Where(r => r.Id.StartsWith("boom", StringComparison.Ordinal)), r =>
+            Assert.Equal((BatchStatus.NotSent, ErrorKind.Unexpected), (r.Status, r.ErrorKind)));
+        Assert.Equal(4, results.Count(r => r.Status == BatchStatus.Succeeded));
+    }
+
     private async Task<List<BatchResult>> RunAsync(SenderOptions options, IEnumerable<RequestRecord> records, int? reorderWindow = null)
     {
         var results = new List<BatchResult>();

@@ -16,10 +16,12 @@ public sealed class JournalResumeTests : IDisposable
     [InlineData("in flight", "POST", false, BatchStatus.OutcomeUnknown)]
     [InlineData("in flight", "PATCH", false, BatchStatus.OutcomeUnknown)]
     [InlineData("in flight", "POST", true, null)]
+    [InlineData("in flight, sent without a key", "POST", true, BatchStatus.OutcomeUnknown)]
     [InlineData("in flight", "GET", false, null)]
     [InlineData("Canceled", "POST", false, BatchStatus.OutcomeUnknown)]
     [InlineData("OutcomeUnknown", "POST", false, BatchStatus.OutcomeUnknown)]
     [InlineData("OutcomeUnknown", "POST", true, null)]
+    [InlineData("OutcomeUnknown, sent without a key", "POST", true, BatchStatus.OutcomeUnknown)]
     [InlineData("Failed", "POST", false, null)]
     [InlineData("Throttled", "POST", false, null)]
     [InlineData("NotSent", "POST", false, null)]
@@ -28,14 +30,18 @@ public sealed class JournalResumeTests : IDisposable
     {
         var record = Record("a", method);
         var lines = new List<string> { RunLine("b1") };
-        if (journal != "never seen")
+        var state = journal.Split(',')[0];
+
+        // A keyed run journals the key it sent; the rerun may resend only under that same key.
+        var sentKey = keyed && !journal.EndsWith("sent without a key", StringComparison.Ordinal) ? IdempotencyKeys.Derive("b1", record.Id) : null;
+        if (state != "never seen")
         {
-            lines.Add(SendingLine(record));
+            lines.Add(SendingLine(record, sentKey));
         }
 
-        if (journal is not ("never seen" or "in flight"))
+        if (state is not ("never seen" or "in flight"))
         {
-            lines.Add(ResultLine(record, Enum.Parse<BatchStatus>(journal)));
+            lines.Add(ResultLine(record, Enum.Parse<BatchStatus>(state)));
         }
 
         using var run = Resume(lines, keyed ? "Idempotency-Key" : null);
@@ -242,8 +248,8 @@ public sealed class JournalResumeTests : IDisposable
 
     private static string RunLine(string batchId) => $$"""{"event":"run","time":"2025-01-01T00:00:00Z","batchId":"{{batchId}}"}""";
 
-    private static string SendingLine(RequestRecord record) =>
-        $$"""{"event":"sending","time":"2025-01-01T00:00:01Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","method":"{{record.Method}}"}""";
+    private static string SendingLine(RequestRecord record, string? idempotencyKey = null) =>
+        $$"""{"event":"sending","time":"2025-01-01T00:00:01Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","method":"{{record.Method}}"{{(idempotencyKey is null ? "" : $",\"idempotencyKey\":\"{idempotencyKey}\"")}}}""";
 
     private static string ResultLine(RequestRecord record, BatchStatus status, int? statusCode = null) =>
         $$"""{"event":"result","time":"2025-01-01T00:00:02Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","status":"{{status}}"{{(statusCode is { } code ? $",\"statusCode\":{code}" : "")}},"attempts":1}""";

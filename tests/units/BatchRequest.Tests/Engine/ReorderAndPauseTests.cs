@@ -45,6 +45,23 @@ public sealed class ReorderAndPauseTests
     }
 
     [Fact]
+    public async Task HostPauseGate_PauseExtendedWhileWaiting_WaitsForTheLaterEnd()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var gate = new HostPauseGate(clock);
+        gate.Pause("api:443", TimeSpan.FromSeconds(2));
+        var waiting = gate.WaitAsync("api:443", CancellationToken.None);
+
+        gate.Pause("api:443", TimeSpan.FromSeconds(5));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await Task.Delay(20);
+        Assert.False(waiting.IsCompleted);
+
+        clock.Advance(TimeSpan.FromSeconds(3));
+        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public void SummaryBuilder_MixedResults_CountsAndPercentiles()
     {
         var builder = new SummaryBuilder();

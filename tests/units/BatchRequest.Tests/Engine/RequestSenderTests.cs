@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using Microsoft.Extensions.Time.Testing;
 
@@ -290,6 +291,36 @@ public sealed class RequestSenderTests
 
         Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 1), (result.Status, result.ErrorKind, result.Attempts));
         Assert.Contains("0.3", result.Error);
+    }
+
+    [Fact]
+    public async Task Send_PostAnsweredWithATooLargeBody_IsOutcomeUnknownWithItsStatus()
+    {
+        var options = FastRetries();
+        options.MaximumResponseBytes = 10;
+        using var sender = new RequestSender(options);
+        var result = await sender.SendAsync(Post("echo?id=big-post"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.ResponseTooLarge, 200, 1), (result.Status, result.ErrorKind, result.StatusCode, result.Attempts));
+        Assert.Single(Arrivals("big-post"));
+    }
+
+    [Fact]
+    public async Task Send_TokenRefreshSlowerThanTheAttemptTimeout_DoesNotCostTheRetriedRequest()
+    {
+        var options = FastRetries();
+        options.ConnectionTimeout = TimeSpan.FromMilliseconds(300);
+        options.AllowUnencryptedAuthentication = true;
+        options.BearerToken = new BearerToken("stale", async cancellationToken =>
+        {
+            await Task.Delay(800, cancellationToken);
+            return "fresh";
+        });
+        using var sender = new RequestSender(options);
+        var result = await sender.SendAsync(Post("bearer/fresh?id=slow-refresh"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Succeeded, 200), (result.Status, result.StatusCode));
+        Assert.Equal(["Bearer stale", "Bearer fresh"], Arrivals("slow-refresh").Select(a => a.Authorization));
     }
 
     private List<TestServer.Arrival> Arrivals(string id) => _loopback.Server.Stats.Ledger.Where(a => a.Id == id).ToList();
