@@ -307,4 +307,24 @@ Describe 'Import-RequestFile' {
             { Import-RequestFile $path -Partition $Partition } | Should -Throw -ErrorId "InvalidPartition,$Command"
         }
     }
+
+    It 'stops with RequestFileChanged and emits nothing unchecked when the file grows while it is read' {
+        $path = Write-TextFile 'growing.ndjson' "{`"id`":`"r1`",`"uri`":`"http://127.0.0.1:9/a`"}`n{`"id`":`"r2`",`"uri`":`"http://127.0.0.1:9/b`"}`n"
+        $script:appended = $false
+        $emitted = [Collections.Generic.List[string]]::new()
+
+        {
+            Import-RequestFile $path | ForEach-Object {
+                if (-not $script:appended) {
+                    $script:appended = $true
+                    Add-Content -LiteralPath $path -Value '{"id":"r1","method":"DELETE","uri":"http://127.0.0.1:9/dup"}', '{"id":"r9","uri":"http://127.0.0.1:9/new"}'
+                }
+                $emitted.Add("$($_.Id) $($_.Method)")
+            }
+        } | Should -Throw -ErrorId 'RequestFileChanged,BatchRequest.Commands.ImportRequestFileCommand'
+
+        $emitted | Should -Not -Contain 'r1 DELETE'
+        $emitted | Should -Not -Contain 'r9 GET'
+    }
 }
+

@@ -12,13 +12,15 @@ AfterAll {
 }
 
 Describe 'New-BatchRequest' {
-    It 'builds a GET request with a stable id from method and URI' {
-        $record = New-BatchRequest "$Base/echo?id=n1"
+    It 'builds a GET request with a stable id from method and URI, its query values masked' {
+        $record = New-BatchRequest "$Base/echo?id=n1&api_key=S3CRET"
 
         $record | Should -BeOfType ([BatchRequest.Engine.Requests.RequestRecord])
         $record.Method | Should -Be 'GET'
-        $record.Id | Should -Be "GET $Base/echo?id=n1"
-        (New-BatchRequest "$Base/echo?id=n1").Id | Should -Be $record.Id
+        $record.Id | Should -Match "^GET $([regex]::Escape("$Base/echo?id=***&api_key=***")) #[0-9a-f]{8}$"
+        (New-BatchRequest "$Base/echo?id=n1&api_key=S3CRET").Id | Should -Be $record.Id
+        (New-BatchRequest "$Base/echo?id=n2&api_key=S3CRET").Id | Should -Not -Be $record.Id
+        (New-BatchRequest "$Base/plain").Id | Should -Be "GET $Base/plain"
     }
 
     It 'writes a non-string body as JSON and keeps every other field' {
@@ -121,7 +123,7 @@ Describe 'Objects piped into Invoke-BatchRequest' {
         ) | Invoke-BatchRequest 2>&1
 
         $results = @($output | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
-        $results.Id | Should -Be "GET $Base/echo?id=good"
+        $results.Id | Should -BeLike "GET $Base/echo?id=``*``*``* #*"
         (Get-TestServerLedger $Server).id | Should -Be 'good'
         $refused = @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
         $refused.FullyQualifiedErrorId | Should -Be (@('ParameterArgumentTransformationError,BatchRequest.Commands.InvokeBatchRequestCommand') * 2)

@@ -99,6 +99,12 @@ internal sealed class RecordHistory
 
         if (entry.Event == JournalEvent.Sending)
         {
+            // A send left open by a killed run stays unknown even when a later run sent the record again.
+            if (_sendOpen)
+            {
+                MarkUnknown();
+            }
+
             _sendOpen = true;
             _openKey = entry.IdempotencyKey;
             Fingerprint = entry.Fingerprint;

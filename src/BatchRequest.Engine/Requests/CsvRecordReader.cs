@@ -173,7 +173,7 @@ internal static class CsvRecordReader
                 draft.Body = Fill(_bodyTemplate, CsvTemplate.Kind.Body, csv, draft);
                 if (_bodyTemplate.IsJson)
                 {
-                    draft.ContentType ??= "application/json";
+                    draft.ImplyJsonContentType();
                 }
             }
 
@@ -227,7 +227,9 @@ internal static class CsvRecordReader
             var filled = template.Fill(i => csv.GetString(i) ?? string.Empty, kind, out var badColumn);
             if (filled is null)
             {
-                draft.Fail(RequestErrorIds.InvalidProperty, Text.Format(Messages.TemplateValueNotJson, badColumn));
+                draft.Fail(
+                    RequestErrorIds.InvalidProperty,
+                    Text.Format(kind == CsvTemplate.Kind.Uri ? Messages.TemplateValueNotPathSegment : Messages.TemplateValueNotJson, badColumn));
             }
 
             return filled;

@@ -101,17 +101,27 @@ internal sealed class CsvTemplate
     public string? Fill(Func<int, string> cell, Kind kind, out string? badColumn)
     {
         var text = new StringBuilder();
+        var inQuery = false;
         foreach (var segment in _segments)
         {
             if (segment.Column < 0)
             {
                 text.Append(segment.Text);
+                inQuery |= segment.Text.IndexOf('?') >= 0;
                 continue;
             }
 
             var value = cell(segment.Column);
             if (kind == Kind.Uri)
             {
+                // Escaping leaves dots alone and the URI resolves dot segments: "..", "." or nothing in the path
+                // would aim the request at a parent resource or a collection instead of the row's own.
+                if (!inQuery && value is "" or "." or "..")
+                {
+                    badColumn = segment.Text;
+                    return null;
+                }
+
                 text.Append(Uri.EscapeDataString(value));
             }
             else if (!IsJson)

@@ -15,6 +15,9 @@ namespace BatchRequest.Engine.Requests;
 internal static class HttpRecordReader
 {
     private const int MaximumVariableDepth = 16;
+
+    // Variables that each repeat the next one would grow exponentially with the depth; no real field is this long.
+    private const int MaximumExpandedLength = 1024 * 1024;
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     private enum Part
@@ -189,10 +192,17 @@ internal static class HttpRecordReader
         }
 
         /// <summary>The body lines with their own line breaks; blank lines at the end only separate requests.</summary>
+        private static bool IsBlankOrComment(string line)
+        {
+            var text = line.Trim();
+            return text.Length == 0 || text.StartsWith("#", StringComparison.Ordinal) || text.StartsWith("//", StringComparison.Ordinal);
+        }
+
         private string? Body()
         {
+            // As in the REST Client, blank and comment lines at the end of a request belong to no body.
             var count = _bodyLines.Count;
-            while (count > 0 && _bodyLines[count - 1].Text.Trim().Length == 0)
+            while (count > 0 && IsBlankOrComment(_bodyLines[count - 1].Text))
             {
                 count--;
             }
@@ -292,6 +302,12 @@ internal static class HttpRecordReader
 
                 filled.Append(text, done, start - done);
                 filled.Append(ValueOf(text.Substring(start + 2, end - start - 2).Trim(), variables, draft, depth));
+                if (filled.Length > MaximumExpandedLength)
+                {
+                    draft.Fail(RequestErrorIds.UnsupportedSyntax, Text.Format(Messages.HttpExpansionTooLong, MaximumExpandedLength));
+                    return string.Empty;
+                }
+
                 done = end + 2;
                 start = text.IndexOf("{{", done, StringComparison.Ordinal);
             }

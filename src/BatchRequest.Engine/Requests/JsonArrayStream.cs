@@ -344,6 +344,15 @@ internal sealed class JsonArrayStream
                 new RecordPosition(_file, line, column),
                 exception);
         }
+        catch (InvalidOperationException exception) when (exception.InnerException is System.Text.DecoderFallbackException or ArgumentException)
+        {
+            // Reading a property name that is not valid UTF-8 fails as an invalid operation, not as a JSON error.
+            throw new RequestFileException(
+                RequestErrorIds.FileMalformed,
+                Text.Format(Messages.RequestFileMalformed, _file, _line, _column, FirstSentence(exception.Message)),
+                new RecordPosition(_file, _line, _column),
+                exception);
+        }
     }
 
     /// <summary>

@@ -68,7 +68,7 @@ internal static class JsonRecordMapper
                     {
                         // Any other JSON value is the body itself, sent as JSON.
                         draft.Body = value.GetRawText();
-                        draft.ContentType ??= "application/json";
+                        draft.ImplyJsonContentType();
                     }
 
                     break;

@@ -33,7 +33,7 @@ internal static class RecordBuilder
         var method = draft.Method ?? "GET";
         if (!IsToken(method))
         {
-            return Problem(RequestErrorIds.InvalidMethod, Text.Format(Messages.MethodInvalid, method), position, idText);
+            return Problem(RequestErrorIds.InvalidMethod, Messages.MethodInvalid, position, idText);
         }
 
         var (uri, uriProblem, uriDetail) = ValidUri(draft.Uri, options.BaseUri ?? draft.BaseUri);
@@ -46,15 +46,21 @@ internal static class RecordBuilder
         var headers = draft.Headers.Count == 0 ? null : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var header in draft.Headers)
         {
+            // A name that is no token may be a whole "Name value" line, secret included: it is never repeated.
+            if (!IsToken(header.Key))
+            {
+                return Problem(RequestErrorIds.InvalidHeader, Messages.HeaderNameInvalid, position, idText);
+            }
+
             // CR or LF would let a value smuggle in a header of its own.
-            if (!IsToken(header.Key) || HasLineBreak(header.Value))
+            if (HasLineBreak(header.Value))
             {
                 return Problem(RequestErrorIds.InvalidHeader, Text.Format(Messages.HeaderInvalid, header.Key), position, idText);
             }
 
             if (string.Equals(header.Key, "Content-Type", StringComparison.OrdinalIgnoreCase))
             {
-                if (draft.ContentType is not null)
+                if (draft.ContentType is not null && !draft.ContentTypeImplied)
                 {
                     return Problem(RequestErrorIds.InvalidHeader, Messages.ContentTypeTwice, position, idText);
                 }
@@ -114,20 +120,20 @@ internal static class RecordBuilder
         System.IO.Path.GetFileName(position.File) + "#" + position.RecordNumber.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// The id of a request built outside a file without one: method and URI, and a digest of the body when
-    /// there is one, so that reruns give the same id and different requests different ones.
+    /// The id of a request built outside a file without one: method and URI, and a digest of the query and body when
+    /// there are any, so that reruns give the same id and different requests different ones. Query values are
+    /// masked, as in the journal: an id is shown and written everywhere, and a query may hold a key.
     /// </summary>
     private static string ContentId(string method, Uri uri, string? body)
     {
-        var id = method + " " + uri.AbsoluteUri;
-        if (body is null)
+        if (uri.Query.Length <= 1 && body is null)
         {
-            return id;
+            return method + " " + uri.AbsoluteUri;
         }
 
         using var sha = SHA256.Create();
-        var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(body));
-        return id + " #" + BitConverter.ToString(digest, 0, 4).Replace("-", string.Empty).ToLowerInvariant();
+        var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(uri.AbsoluteUri + "\n" + body));
+        return method + " " + Journal.RedactedUri.Of(uri) + " #" + BitConverter.ToString(digest, 0, 4).Replace("-", string.Empty).ToLowerInvariant();
     }
 
     private static (Uri? Uri, string? ErrorId, string? Detail) ValidUri(string? text, Uri? baseUri)

@@ -9,6 +9,8 @@ namespace BatchRequest.Engine.Requests;
 /// </summary>
 internal sealed class RecordDraft
 {
+    private string? _contentType;
+
     public RecordDraft(RecordPosition position)
     {
         Position = position;
@@ -27,7 +29,32 @@ internal sealed class RecordDraft
 
     public string? Body { get; set; }
 
-    public string? ContentType { get; set; }
+    /// <summary>The record's media type; setting it makes it the record's own, not an implied one.</summary>
+    public string? ContentType
+    {
+        get => _contentType;
+        set
+        {
+            _contentType = value;
+            ContentTypeImplied = false;
+        }
+    }
+
+    /// <summary>
+    /// True when <see cref="ContentType"/> was only implied by a JSON body, so that a Content-Type header given
+    /// with the record replaces it rather than counting as a second one.
+    /// </summary>
+    public bool ContentTypeImplied { get; private set; }
+
+    /// <summary>Sets the JSON media type for a JSON body, unless the record named one.</summary>
+    public void ImplyJsonContentType()
+    {
+        if (_contentType is null)
+        {
+            _contentType = "application/json";
+            ContentTypeImplied = true;
+        }
+    }
 
     public double? TimeoutSec { get; set; }
 

@@ -18,6 +18,10 @@ public sealed class RequestBatchReader
     private readonly RequestPartition? _partition;
     private FileStamp[]? _validated;
 
+    // Entries of each file in the first pass: the second may not find more.
+    private long[]? _entryCounts;
+    private bool _validatedClean;
+
     // Where the first pass found a repeated id: (file index, record number). Usually empty, never large in practice.
     private HashSet<(int File, long Record)>? _repeats;
 
@@ -37,6 +41,7 @@ public sealed class RequestBatchReader
     public int Validate(Action<RequestFileException> onProblem, int limit)
     {
         var stamps = new FileStamp[_files.Count];
+        var counts = new long[_files.Count];
         var ids = new IdDigestSet();
         var repeats = new HashSet<(int File, long Record)>();
         var problems = 0;
@@ -45,6 +50,7 @@ public sealed class RequestBatchReader
             stamps[i] = FileStamp.Of(_files[i]);
             foreach (var entry in RequestFileReader.ReadEntries(_files[i], _options))
             {
+                counts[i]++;
                 var problem = entry.Problem;
                 if (entry.Record is { } record && !ids.Add(IdDigest.Of(record.Id)))
                 {
@@ -64,6 +70,8 @@ public sealed class RequestBatchReader
         }
 
         _validated = stamps;
+        _entryCounts = counts;
+        _validatedClean = problems == 0;
         _repeats = repeats;
         return problems;
     }
@@ -75,18 +83,26 @@ public sealed class RequestBatchReader
     /// <exception cref="RequestFileException">A file cannot be read, or changed after it was validated.</exception>
     public IEnumerable<RequestEntry> Read()
     {
+        // Every file is checked before the first record goes out, and each again once read: a file that changed
+        // since it was validated could hold records nobody checked.
+        for (var i = 0; _validated is not null && i < _files.Count; i++)
+        {
+            EnsureUnchanged(i);
+        }
+
         // After a complete first pass the repeats are known; only a pass without one needs the digests again.
         var ids = _repeats is null ? new IdDigestSet() : null;
         for (var i = 0; i < _files.Count; i++)
         {
-            var file = _files[i];
-            if (_validated is not null && !_validated[i].Equals(FileStamp.Of(file)))
+            long entries = 0;
+            foreach (var entry in RequestFileReader.ReadEntries(_files[i], _options))
             {
-                throw new RequestFileException(RequestErrorIds.FileChanged, Text.Format(Messages.RequestFileChanged, file), new RecordPosition(file, 0, 0));
-            }
+                // A clean first pass allows no problem in the second, and no more entries than it counted.
+                if (_entryCounts is not null && (++entries > _entryCounts[i] || (_validatedClean && entry.Problem is not null)))
+                {
+                    throw Changed(i);
+                }
 
-            foreach (var entry in RequestFileReader.ReadEntries(file, _options))
-            {
                 var digest = _partition is not null || ids is not null ? IdDigest.Of(entry.Id) : default;
                 if (_partition is { } partition && !partition.Contains(digest))
                 {
@@ -97,8 +113,24 @@ public sealed class RequestBatchReader
                     (ids is null ? _repeats!.Count > 0 && _repeats.Contains((i, record.Position.RecordNumber)) : !ids.Add(digest));
                 yield return repeated ? DuplicateProblem(entry.Record!) : entry;
             }
+
+            if (_validated is not null)
+            {
+                EnsureUnchanged(i);
+            }
         }
     }
+
+    private void EnsureUnchanged(int file)
+    {
+        if (!_validated![file].Equals(FileStamp.Of(_files[file])))
+        {
+            throw Changed(file);
+        }
+    }
+
+    private RequestFileException Changed(int file) =>
+        new(RequestErrorIds.FileChanged, Text.Format(Messages.RequestFileChanged, _files[file]), new RecordPosition(_files[file], 0, 0));
 
     private static RequestEntry DuplicateProblem(RequestRecord record) =>
         RecordBuilder.Problem(RequestErrorIds.DuplicateId, Messages.IdRepeated, record.Position, record.Id);

@@ -149,7 +149,7 @@ internal static class ObjectRequestReader
                 try
                 {
                     draft.Body = JsonBody.Serialize(body);
-                    draft.ContentType ??= "application/json";
+                    draft.ImplyJsonContentType();
                 }
                 catch (JsonBody.TooDeepException)
                 {

@@ -131,6 +131,22 @@ public sealed class CsvReaderTests : IDisposable
         Assert.Equal((RequestErrorIds.FileMalformed, 3L), (error.ErrorId, error.Position.Line));
     }
 
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("")]
+    public void ReadEntries_UriTemplateCellThatIsADotSegmentOrEmpty_IsAProblemNotAnotherResource(string cell)
+    {
+        var file = Write("dots.csv", $"Method,UserId\nDELETE,\"{cell}\"\nDELETE,7\n");
+        var options = new RecordReadOptions { UriTemplate = "https://api.example/tenants/t1/users/{UserId}?q={UserId}" };
+
+        var entries = RequestFileReader.ReadEntries(file, options).ToList();
+
+        Assert.Equal(RequestErrorIds.InvalidProperty, entries[0].Problem?.ErrorId);
+        Assert.Contains("UserId", entries[0].Problem!.Message);
+        Assert.Equal("https://api.example/tenants/t1/users/7?q=7", entries[1].Record!.Uri.AbsoluteUri);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_directory, name);

@@ -118,6 +118,39 @@ public sealed class HttpReaderTests : IDisposable
         Assert.Empty(RequestFileReader.Read(file, new RecordReadOptions()));
     }
 
+    [Fact]
+    public void ReadEntries_HeaderLineWithoutColonAfterTheName_NeverRepeatsItsText()
+    {
+        var file = Write("secret-header.http", "GET http://h/x\nAuthorization Bearer sk_live_S3CRET:abc\n");
+
+        var problem = RequestFileReader.ReadEntries(file, new RecordReadOptions()).Single().Problem;
+
+        Assert.Equal(RequestErrorIds.InvalidHeader, problem?.ErrorId);
+        Assert.DoesNotContain("S3CRET", problem!.Message);
+    }
+
+    [Fact]
+    public void Read_CommentLinesAtTheEndOfARequest_BelongToNoBody()
+    {
+        var file = Write("comments.http", "POST http://h/orders\nContent-Type: application/json\n\n{\"sku\":\"A\"}\n\n# next: list orders\n###\nGET http://h/orders\n\n// trailing note\n###\n");
+
+        var records = RequestFileReader.Read(file, new RecordReadOptions()).ToList();
+
+        Assert.Equal("{\"sku\":\"A\"}", records[0].Body);
+        Assert.Null(records[1].Body);
+    }
+
+    [Fact]
+    public void ReadEntries_VariablesThatExpandExponentially_AreAProblemNotAnOutOfMemory()
+    {
+        var lines = Enumerable.Range(0, 15).Select(i => $"@v{i} = {{{{v{i + 1}}}}}{{{{v{i + 1}}}}}{{{{v{i + 1}}}}}{{{{v{i + 1}}}}}");
+        var file = Write("bomb.http", string.Join("\n", lines) + "\n@v15 = xxxxxxxxxxxxxxxx\nGET http://h/{{v0}}\n");
+
+        var problem = RequestFileReader.ReadEntries(file, new RecordReadOptions()).Single().Problem;
+
+        Assert.Equal(RequestErrorIds.UnsupportedSyntax, problem?.ErrorId);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_directory, name);

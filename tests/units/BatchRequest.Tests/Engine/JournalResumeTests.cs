@@ -253,4 +253,21 @@ public sealed class JournalResumeTests : IDisposable
 
     private static string ResultLine(RequestRecord record, BatchStatus status, int? statusCode = null) =>
         $$"""{"event":"result","time":"2025-01-01T00:00:02Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","status":"{{status}}"{{(statusCode is { } code ? $",\"statusCode\":{code}" : "")}},"attempts":1}""";
+    [Fact]
+    public void BeforeSend_SendLeftOpenByAKillThenResentAndFailed_StaysUnknownWithoutAKey()
+    {
+        var record = Record("a", "POST");
+        var key = IdempotencyKeys.Derive("b1", record.Id);
+        var lines = new[]
+        {
+            RunLine("b1"),
+            SendingLine(record, key),
+            RunLine("b1"),
+            SendingLine(record, key), ResultLine(record, BatchStatus.Failed, 500),
+        };
+        using var run = Resume(lines);
+
+        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(record)?.Status);
+    }
 }
+

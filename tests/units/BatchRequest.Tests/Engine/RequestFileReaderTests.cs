@@ -285,6 +285,27 @@ public sealed class RequestFileReaderTests : IDisposable
         Assert.Equal("https://api.example/users/7", record.Uri.AbsoluteUri);
     }
 
+    [Fact]
+    public void Read_ContentTypeHeaderBesideAJsonBody_IsTheRecordsMediaType()
+    {
+        var file = Write("merge.json", """[{ "id": "a", "method": "PATCH", "uri": "http://h/x", "headers": { "Content-Type": "application/merge-patch+json" }, "body": { "a": 1 } }]""");
+
+        var record = RequestFileReader.Read(file, new RecordReadOptions()).Single();
+
+        Assert.Equal("application/merge-patch+json", record.ContentType);
+    }
+
+    [Fact]
+    public void Read_PropertyNameThatIsNotUtf8_IsAMalformedFile()
+    {
+        var path = Path.Combine(_directory, "bad-utf8.json");
+        File.WriteAllBytes(path, [.. "{\"requests\":[],\"ba"u8, 0xff, .. "se\":1}"u8]);
+
+        var error = Assert.Throws<RequestFileException>(() => RequestFileReader.Read(path, new RecordReadOptions()).ToList());
+
+        Assert.Equal(RequestErrorIds.FileMalformed, error.ErrorId);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_directory, name);
