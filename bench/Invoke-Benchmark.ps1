@@ -583,12 +583,18 @@ function Format-ProblemLines {
     }
 }
 
+function Get-OrderedSummaries {
+    <# One summary per tool, in the order the tools first ran. #>
+    param([object[]] $Results, [string[]] $Order)
+    $byTool = @($Results | Group-Object Tool | ForEach-Object { Get-ToolSummary $_.Group })
+    @($Order | ForEach-Object { $name = $_; $byTool | Where-Object Tool -EQ $name })
+}
+
 function Format-ScenarioA {
     param($Result)
     $bound = $Result.Bound
-    $summaries = @($Result.Results | Group-Object Tool | ForEach-Object { Get-ToolSummary $_.Group })
     $order = @($Result.Results | Select-Object -ExpandProperty Tool -Unique)
-    $summaries = @($order | ForEach-Object { $name = $_; $summaries | Where-Object Tool -EQ $name })
+    $summaries = Get-OrderedSummaries $Result.Results $order
     "## A: $($Result.Count.ToString('N0', $Invariant)) records, $LatencyMs ms latency, T = $ThrottleLimit"
     ''
     "Lower bound N·L/T = $(Format-Number $bound '0.000') s. Medians of $Runs run(s). *Whole process* is the time from starting the program to its exit;"
@@ -615,7 +621,7 @@ function Format-ScenarioA {
     Format-BatchRequestChecks -Summaries $summaries -ExpectFullConcurrency $true
     $warm = $summaries | Where-Object Tool -EQ 'BatchRequest (warm session)'
     if ($warm) {
-        Format-Check ($warm.InProcess / $bound -le 1.05) "Target: BatchRequest (warm session) at most 1.05× the bound: $(Format-Number ($warm.InProcess / $bound))×"
+        Format-Check ($warm.InProcess / $bound -le 1.05) "Target: BatchRequest (warm session) at most 1.05× the bound: $(Format-Number ($warm.InProcess / $bound) '0.000')×"
     }
     $problems = @(Format-ProblemLines $summaries)
     if ($problems) { ''; 'Problems:'; ''; $problems }
@@ -625,9 +631,8 @@ function Format-ScenarioA {
 function Format-ScenarioB {
     param($Result)
     $count = $Result.Count
-    $summaries = @($Result.Results | Group-Object Tool | ForEach-Object { Get-ToolSummary $_.Group })
     $order = @($Result.Results | Select-Object -ExpandProperty Tool -Unique)
-    $summaries = @($order | ForEach-Object { $name = $_; $summaries | Where-Object Tool -EQ $name })
+    $summaries = Get-OrderedSummaries $Result.Results $order
     "## B: $($count.ToString('N0', $Invariant)) records, no latency, T = $ThrottleLimit (pure overhead)"
     ''
     "Requests per second, medians of $Runs run(s). BatchRequest's results are objects: collected in the warm session,"
