@@ -99,16 +99,7 @@ internal static class HttpRecordReader
 
     private static string Decode(ReadOnlyMemory<byte> bytes, string file, long lineNumber)
     {
-        var invalid = Utf8Text.IndexOfInvalid(bytes.Span);
-        if (invalid >= 0)
-        {
-            var column = 1 + Utf8Text.CharCount(bytes.Span.Slice(0, invalid));
-            throw new RequestFileException(
-                RequestErrorIds.FileMalformed,
-                Text.Format(Messages.RequestFileNotUtf8, file, lineNumber, column),
-                new RecordPosition(file, lineNumber, column));
-        }
-
+        Utf8Text.EnsureValid(bytes.Span, file, lineNumber);
         return StrictUtf8.GetString(bytes.ToArray());
     }
 

@@ -38,15 +38,7 @@ internal static class NdjsonRecordReader
 
     private static JsonDocument Parse(ReadOnlyMemory<byte> line, string file, long lineNumber)
     {
-        var invalid = Utf8Text.IndexOfInvalid(line.Span);
-        if (invalid >= 0)
-        {
-            var column = 1 + Utf8Text.CharCount(line.Span.Slice(0, invalid));
-            throw new RequestFileException(
-                RequestErrorIds.FileMalformed,
-                Text.Format(Messages.RequestFileNotUtf8, file, lineNumber, column),
-                new RecordPosition(file, lineNumber, column));
-        }
+        Utf8Text.EnsureValid(line.Span, file, lineNumber);
 
         try
         {

@@ -1,10 +1,25 @@
 using System;
+using BatchRequest.Engine.Resources;
 
 namespace BatchRequest.Engine.Requests;
 
 /// <summary>Checks UTF-8 and measures it in characters, for exact positions in error messages.</summary>
 internal static class Utf8Text
 {
+    /// <summary>Throws RequestFileMalformed at the first byte of a line that is not UTF-8.</summary>
+    public static void EnsureValid(ReadOnlySpan<byte> line, string file, long lineNumber)
+    {
+        var invalid = IndexOfInvalid(line);
+        if (invalid >= 0)
+        {
+            var column = 1 + CharCount(line.Slice(0, invalid));
+            throw new RequestFileException(
+                RequestErrorIds.FileMalformed,
+                Text.Format(Messages.RequestFileNotUtf8, file, lineNumber, column),
+                new RecordPosition(file, lineNumber, column));
+        }
+    }
+
     /// <summary>Index of the first byte that does not start a well-formed UTF-8 sequence, or -1.</summary>
     public static int IndexOfInvalid(ReadOnlySpan<byte> bytes)
     {
