@@ -15,7 +15,7 @@ Describe 'New-BatchRequest' {
     It 'builds a GET request with a stable id from method and URI, its query values masked' {
         $record = New-BatchRequest "$Base/echo?id=n1&api_key=S3CRET"
 
-        $record | Should -BeOfType ([BatchRequest.Engine.Requests.RequestRecord])
+        $record | Should -BeOfType ([BatchRequest.Model.Requests.RequestRecord])
         $record.Method | Should -Be 'GET'
         $record.Id | Should -Match "^GET $([regex]::Escape("$Base/echo?id=***&api_key=***")) #[0-9a-f]{8}$"
         (New-BatchRequest "$Base/echo?id=n1&api_key=S3CRET").Id | Should -Be $record.Id
@@ -90,7 +90,7 @@ Describe 'Objects piped into Invoke-BatchRequest' {
         Set-Content -LiteralPath $csv -Value "Id,Method,Uri,Header.X-N,Body,ContentType`na,POST,$Base/echo,1,{},application/json`nb,,$Base/echo,,,`n"
 
         $fromFile = Import-RequestFile $csv
-        $fromObjects = Import-Csv -LiteralPath $csv | ForEach-Object { [BatchRequest.Engine.Requests.RequestRecord]$_ }
+        $fromObjects = Import-Csv -LiteralPath $csv | ForEach-Object { [BatchRequest.Model.Requests.RequestRecord]$_ }
 
         foreach ($i in 0, 1) {
             $fromObjects[$i].Id | Should -Be $fromFile[$i].Id
@@ -108,7 +108,7 @@ Describe 'Objects piped into Invoke-BatchRequest' {
 
         $caught.Exception.Message | Should -BeLike "*(id 'f1')*the scheme 'ftp' is not http or https*"
         $cause = $caught.Exception
-        while ($cause -and $cause -isnot [BatchRequest.Engine.Requests.RequestFileException]) { $cause = $cause.InnerException }
+        while ($cause -and $cause -isnot [BatchRequest.Model.Requests.RequestFileException]) { $cause = $cause.InnerException }
         $cause.ErrorId | Should -Be 'RequestInvalidUri'
     }
 
@@ -131,7 +131,7 @@ Describe 'Objects piped into Invoke-BatchRequest' {
         $refused[1].Exception.Message | Should -BeLike "*the record has no 'uri'*"
         $causes = foreach ($refusal in $refused) {
             $cause = $refusal.Exception
-            while ($cause -and $cause -isnot [BatchRequest.Engine.Requests.RequestFileException]) { $cause = $cause.InnerException }
+            while ($cause -and $cause -isnot [BatchRequest.Model.Requests.RequestFileException]) { $cause = $cause.InnerException }
             $cause.ErrorId
         }
         $causes | Should -Be @('RequestInvalidUri', 'RequestMissingUri')

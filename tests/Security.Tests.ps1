@@ -176,7 +176,7 @@ Describe 'Invoke-BatchRequest credentials and safety' {
             Invoke-BatchRequest @parameters -JournalPath $journal -FailedPath $failed -ErrorAction Continue -ErrorVariable failures -InformationVariable info *>&1
         $whatIf = Import-RequestFile $file | Invoke-BatchRequest @parameters -WhatIf *>&1
 
-        $results = $everything | Where-Object { $_ -is [BatchRequest.Engine.Sending.BatchResult] }
+        $results = $everything | Where-Object { $_ -is [BatchRequest.Model.Results.BatchResult] }
         $results.Count | Should -Be 3
         $shown = @(
             $everything | Out-String -Width 4096

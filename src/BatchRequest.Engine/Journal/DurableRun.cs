@@ -1,13 +1,14 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Linq;
 using System.IO;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
-using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Requests;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Engine.Journal;
 

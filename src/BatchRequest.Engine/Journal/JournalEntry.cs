@@ -2,7 +2,7 @@ using System;
 using System.Globalization;
 using System.Text.Json;
 using BatchRequest.Engine.Resources;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Engine.Journal;
 

@@ -1,6 +1,6 @@
 using System;
 using System.Collections.Generic;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Engine.Journal;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Journal;
 

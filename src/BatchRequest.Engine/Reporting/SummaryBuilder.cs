@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Reporting;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Engine.Reporting;
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Requests;
 using CsvHelper;
 
 namespace BatchRequest.Engine.Requests;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Text;
 using System.Text.Json;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Requests;
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Requests;
 

@@ -1,6 +1,8 @@
 using System.Collections.Generic;
 using System.IO;
+using System.Text;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Requests;
 
@@ -26,9 +28,23 @@ public static class RequestFileReader
     {
         var format = FormatOf(path, options.Format);
         using var stream = Utf8Input.Open(path);
-        foreach (var draft in Drafts(stream, path, format, options))
+        using var drafts = Drafts(stream, path, format, options).GetEnumerator();
+        while (NextDraft(drafts, path) is { } draft)
         {
             yield return RecordBuilder.Build(draft, options);
+        }
+    }
+
+    // UTF-16 is transcoded while it is read, so a bad byte surfaces from whichever reader pulls it.
+    private static RecordDraft? NextDraft(IEnumerator<RecordDraft> drafts, string path)
+    {
+        try
+        {
+            return drafts.MoveNext() ? drafts.Current : null;
+        }
+        catch (DecoderFallbackException exception)
+        {
+            throw Utf8Input.NotUtf16(path, exception);
         }
     }
 
@@ -61,7 +77,14 @@ public static class RequestFileReader
         JsonFileDefaults? defaults;
         using (var scan = Utf8Input.Open(path))
         {
-            defaults = new JsonArrayStream(scan, path).ScanDefaults();
+            try
+            {
+                defaults = new JsonArrayStream(scan, path).ScanDefaults();
+            }
+            catch (DecoderFallbackException exception)
+            {
+                throw Utf8Input.NotUtf16(path, exception);
+            }
         }
 
         var elements = new JsonArrayStream(stream, path);

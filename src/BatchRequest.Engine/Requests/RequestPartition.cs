@@ -75,18 +75,10 @@ internal readonly struct IdDigest : IEquatable<IdDigest>
 
     public ulong Low { get; }
 
-#if !NET8_0_OR_GREATER
-    [ThreadStatic]
-    private static SHA256? t_sha;
-#endif
 
     public static IdDigest Of(string id)
     {
-#if NET8_0_OR_GREATER
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(id));
-#else
-        var hash = (t_sha ??= SHA256.Create()).ComputeHash(Encoding.UTF8.GetBytes(id));
-#endif
         return new IdDigest(ReadBigEndian(hash, 0), ReadBigEndian(hash, 8));
     }
 

@@ -1,7 +1,7 @@
-using System;
 using System.IO;
 using System.Text;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Requests;
 
@@ -39,7 +39,8 @@ internal static class Utf8Input
             if (length >= 2 && ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF)))
             {
                 file.Position = 2;
-                return new Utf16ToUtf8Stream(file, bigEndian: head[0] == 0xFE, path);
+                var utf16 = new UnicodeEncoding(bigEndian: head[0] == 0xFE, byteOrderMark: false, throwOnInvalidBytes: true);
+                return Encoding.CreateTranscodingStream(file, utf16, new UTF8Encoding(false), leaveOpen: false);
             }
 
             // Text that starts with a NUL byte next to a character is UTF-16 or UTF-32 that lost its BOM.
@@ -58,105 +59,10 @@ internal static class Utf8Input
         }
     }
 
+    /// <summary>The error for UTF-16 that the transcoding stream could not decode.</summary>
+    public static RequestFileException NotUtf16(string path, DecoderFallbackException exception) =>
+        new(RequestErrorIds.FileMalformed, Text.Format(Messages.RequestFileNotUtf16, path), new RecordPosition(path, 1, 1), exception);
+
     private static RequestFileException Unreadable(string path, string template) =>
         new(RequestErrorIds.FileMalformed, Text.Format(template, path), new RecordPosition(path, 1, 1));
-
-    /// <summary>Reads UTF-16 from the inner stream and hands out the same text as UTF-8.</summary>
-    private sealed class Utf16ToUtf8Stream : Stream
-    {
-        private readonly Stream _inner;
-        private readonly string _path;
-        private readonly Decoder _decoder;
-        private readonly Encoder _encoder = new UTF8Encoding(false, true).GetEncoder();
-        private readonly byte[] _raw = new byte[32 * 1024];
-        private readonly char[] _chars = new char[16 * 1024 + 1];
-        private readonly byte[] _encoded = new byte[(16 * 1024 + 1) * 3];
-        private int _encodedStart;
-        private int _encodedEnd;
-        private bool _flushed;
-        private long _line = 1;
-
-        public Utf16ToUtf8Stream(Stream inner, bool bigEndian, string path)
-        {
-            _inner = inner;
-            _path = path;
-            _decoder = new UnicodeEncoding(bigEndian, byteOrderMark: false, throwOnInvalidBytes: true).GetDecoder();
-        }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            while (_encodedStart == _encodedEnd)
-            {
-                if (_flushed)
-                {
-                    return 0;
-                }
-
-                Transcode();
-            }
-
-            var n = Math.Min(count, _encodedEnd - _encodedStart);
-            Buffer.BlockCopy(_encoded, _encodedStart, buffer, offset, n);
-            _encodedStart += n;
-            return n;
-        }
-
-        private void Transcode()
-        {
-            var read = _inner.Read(_raw, 0, _raw.Length);
-            _flushed = read == 0;
-            try
-            {
-                var chars = _decoder.GetChars(_raw, 0, read, _chars, 0, _flushed);
-                _encodedStart = 0;
-                _encodedEnd = _encoder.GetBytes(_chars, 0, chars, _encoded, 0, _flushed);
-                foreach (var c in _chars.AsSpan(0, chars))
-                {
-                    _line += c == '\n' ? 1 : 0;
-                }
-            }
-            catch (Exception exception) when (exception is DecoderFallbackException or EncoderFallbackException)
-            {
-                throw new RequestFileException(
-                    RequestErrorIds.FileMalformed,
-                    Text.Format(Messages.RequestFileNotUtf16, _path, _line),
-                    new RecordPosition(_path, _line, 1),
-                    exception);
-            }
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }

@@ -1,5 +1,9 @@
 using System;
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Requests;
 
@@ -20,62 +24,21 @@ internal static class Utf8Text
         }
     }
 
-    /// <summary>Index of the first byte that does not start a well-formed UTF-8 sequence, or -1.</summary>
+    /// <summary>Index of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629), or -1.</summary>
     public static int IndexOfInvalid(ReadOnlySpan<byte> bytes)
     {
-        var i = 0;
-        while (i < bytes.Length)
+        if (Utf8.IsValid(bytes))
         {
-            var lead = bytes[i];
-            if (lead < 0x80)
-            {
-                i++;
-                continue;
-            }
-
-            int trailing;
-            if (lead is >= 0xC2 and <= 0xDF)
-            {
-                trailing = 1;
-            }
-            else if (lead is >= 0xE0 and <= 0xEF)
-            {
-                trailing = 2;
-            }
-            else if (lead is >= 0xF0 and <= 0xF4)
-            {
-                trailing = 3;
-            }
-            else
-            {
-                return i;
-            }
-
-            if (i + trailing >= bytes.Length)
-            {
-                return i;
-            }
-
-            for (var k = 1; k <= trailing; k++)
-            {
-                if ((bytes[i + k] & 0xC0) != 0x80)
-                {
-                    return i;
-                }
-            }
-
-            // Overlong forms, UTF-16 surrogates and code points above U+10FFFF are not UTF-8 (RFC 3629).
-            var second = bytes[i + 1];
-            if ((lead == 0xE0 && second < 0xA0) || (lead == 0xED && second >= 0xA0) ||
-                (lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second >= 0x90))
-            {
-                return i;
-            }
-
-            i += trailing + 1;
+            return -1;
         }
 
-        return -1;
+        var i = 0;
+        while (Rune.DecodeFromUtf8(bytes.Slice(i), out _, out var consumed) == OperationStatus.Done)
+        {
+            i += consumed;
+        }
+
+        return i;
     }
 
     /// <summary>Number of characters (code points) in well-formed UTF-8: the bytes that are not continuation bytes.</summary>

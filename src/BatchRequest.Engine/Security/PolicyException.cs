@@ -1,5 +1,5 @@
 using System;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Engine.Security;
 

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Security;
 

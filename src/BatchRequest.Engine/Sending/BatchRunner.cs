@@ -3,8 +3,9 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
-using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Requests;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Engine.Sending;
 

@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using BatchRequest.Engine.Security;
+using BatchRequest.Model.Results;
 using Polly.CircuitBreaker;
 
 namespace BatchRequest.Engine.Sending;
@@ -70,10 +71,8 @@ internal static class FailureClassifier
                     return KindOf(socket.SocketErrorCode);
                 case OperationCanceledException:
                     return ErrorKind.Canceled;
-#if NET8_0_OR_GREATER
                 case HttpRequestException { HttpRequestError: var error } when error != HttpRequestError.Unknown:
                     return KindOf(error);
-#endif
             }
         }
 
@@ -84,16 +83,10 @@ internal static class FailureClassifier
     {
         SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData => ErrorKind.DnsFailure,
         SocketError.ConnectionRefused => ErrorKind.ConnectFailed,
-#if !NET8_0_OR_GREATER
-        // Without HttpRequestError these can only be told apart here; on .NET 8 a connect failure is already named
-        // by the HttpRequestException, so these codes come from a connection in use, where the request may be out.
-        SocketError.NetworkUnreachable or SocketError.HostUnreachable or SocketError.AddressNotAvailable => ErrorKind.ConnectFailed,
-#endif
         SocketError.TimedOut => ErrorKind.Timeout,
         _ => ErrorKind.ConnectionReset,
     };
 
-#if NET8_0_OR_GREATER
     private static ErrorKind KindOf(HttpRequestError error) => error switch
     {
         HttpRequestError.NameResolutionError => ErrorKind.DnsFailure,
@@ -104,5 +97,4 @@ internal static class FailureClassifier
         HttpRequestError.ConfigurationLimitExceeded => ErrorKind.ResponseTooLarge,
         _ => ErrorKind.ConnectionReset,
     };
-#endif
 }

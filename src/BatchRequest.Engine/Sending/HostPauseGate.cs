@@ -33,7 +33,7 @@ internal sealed class HostPauseGate
         TimeSpan remaining;
         while ((remaining = Remaining(host)) > TimeSpan.Zero)
         {
-            await _time.Delay(remaining, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(remaining, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http;
-#if NET8_0_OR_GREATER
 using System.Net.Security;
-#endif
 
 namespace BatchRequest.Engine.Sending;
 
@@ -13,7 +11,6 @@ internal static class HttpHandlerFactory
     {
         // The third party caps connections, not only requests: the pool never opens more than the throttle.
         // Redirects and cookies stay with the sender, which strips secrets on the way; the handler would not.
-#if NET8_0_OR_GREATER
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = options.ThrottleLimit,
@@ -42,37 +39,11 @@ internal static class HttpHandlerFactory
         }
 
         return handler;
-#else
-        var handler = new HttpClientHandler
-        {
-            MaxConnectionsPerServer = options.ThrottleLimit,
-            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            MaxResponseHeadersLength = (options.MaximumResponseHeaderBytes + 1023) / 1024,
-            UseProxy = !options.NoProxy,
-            Proxy = options.Proxy,
-            UseDefaultCredentials = options.UseDefaultCredentials,
-        };
-        if (options.ClientCertificate is { } certificate)
-        {
-            handler.ClientCertificates.Add(certificate);
-        }
-
-        if (options.SkipCertificateCheck)
-        {
-            handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;
-        }
-
-        return handler;
-#endif
     }
 
-#if NET8_0_OR_GREATER
     private static bool AcceptAnyCertificate(
         object sender,
         System.Security.Cryptography.X509Certificates.X509Certificate? certificate,
         System.Security.Cryptography.X509Certificates.X509Chain? chain,
         SslPolicyErrors errors) => true;
-#endif
 }

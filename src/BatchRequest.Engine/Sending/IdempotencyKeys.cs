@@ -1,5 +1,5 @@
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Sending;
 

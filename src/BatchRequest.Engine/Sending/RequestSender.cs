@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -7,12 +8,12 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Threading;
+using System.Threading.RateLimiting;
 using System.Threading.Tasks;
-using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Engine.Security;
-using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
+using BatchRequest.Model.Requests;
+using BatchRequest.Model.Results;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -316,9 +317,7 @@ public sealed class RequestSender : IDisposable
     {
         var record = state.Record;
         var request = new HttpRequestMessage(new HttpMethod(hop.Method), hop.Uri) { Version = _options.HttpVersion };
-#if NET8_0_OR_GREATER
         request.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
-#endif
         if (hop.SendsBody)
         {
             request.Content = new StringContent(record.Body!, Encoding.UTF8);

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace BatchRequest.Engine.Reporting;
+namespace BatchRequest.Model.Reporting;
 
 /// <summary>What a batch did, in numbers: counts by status and code, retries, time, throughput and latency.</summary>
 public sealed class BatchSummary

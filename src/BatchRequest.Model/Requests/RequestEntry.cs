@@ -1,4 +1,4 @@
-namespace BatchRequest.Engine.Requests;
+namespace BatchRequest.Model.Requests;
 
 /// <summary>One record of a request file: the request it makes, or the problem that stops it from being sent.</summary>
 public readonly struct RequestEntry

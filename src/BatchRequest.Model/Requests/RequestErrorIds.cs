@@ -1,4 +1,4 @@
-namespace BatchRequest.Engine.Requests;
+namespace BatchRequest.Model.Requests;
 
 /// <summary>The stable error ids of request input; scripts and tests match on these, never on messages.</summary>
 public static class RequestErrorIds

@@ -1,6 +1,6 @@
 using System;
 
-namespace BatchRequest.Engine.Requests;
+namespace BatchRequest.Model.Requests;
 
 /// <summary>A request file, or one record in it, cannot be used. Carries a stable id and the position.</summary>
 public sealed class RequestFileException : Exception

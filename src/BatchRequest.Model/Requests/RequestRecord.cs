@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace BatchRequest.Engine.Requests;
+namespace BatchRequest.Model.Requests;
 
 /// <summary>One HTTP request of a batch, as read from a request file or built in a script.</summary>
 public sealed class RequestRecord

@@ -5,6 +5,7 @@ using System.Management.Automation;
 using BatchRequest.Completion;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Commands;
 

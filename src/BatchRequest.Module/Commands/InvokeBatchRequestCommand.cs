@@ -14,11 +14,13 @@ using BatchRequest.Completion;
 using BatchRequest.Conversion;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Reporting;
-using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Errors;
+using BatchRequest.Model.Reporting;
+using BatchRequest.Model.Requests;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Commands;
 

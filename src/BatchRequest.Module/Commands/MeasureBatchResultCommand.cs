@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using BatchRequest.Engine.Reporting;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Reporting;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Commands;
 

@@ -2,7 +2,7 @@ using System;
 using System.Collections;
 using System.Management.Automation;
 using BatchRequest.Conversion;
-using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Commands;
 

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Management.Automation;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Conversion;
 

@@ -1,6 +1,6 @@
 using System;
 using System.Management.Automation;
-using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Conversion;
 

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Conversion;
 

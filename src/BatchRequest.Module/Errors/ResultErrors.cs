@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Errors;
 

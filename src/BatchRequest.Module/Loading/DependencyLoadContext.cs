@@ -1,4 +1,3 @@
-#if NET8_0_OR_GREATER
 using System.IO;
 using System.Reflection;
 using System.Runtime.Loader;
@@ -40,4 +39,3 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
 
     private bool IsRuntimeAssembly(string name) => File.Exists(Path.Combine(_runtimeDirectory, name + ".dll"));
 }
-#endif

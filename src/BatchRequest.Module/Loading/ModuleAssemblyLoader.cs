@@ -1,4 +1,3 @@
-#if NET8_0_OR_GREATER
 using System;
 using System.IO;
 using System.Management.Automation;
@@ -74,4 +73,3 @@ public sealed class ModuleAssemblyLoader : IModuleAssemblyInitializer, IModuleAs
             : null;
     }
 }
-#endif

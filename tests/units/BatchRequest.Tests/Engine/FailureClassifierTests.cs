@@ -1,4 +1,5 @@
 using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Tests.Engine;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Tests.Engine;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Tests.Engine;
 

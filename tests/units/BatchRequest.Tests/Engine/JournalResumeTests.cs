@@ -1,7 +1,8 @@
 using System.Text;
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Requests;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Tests.Engine;
 

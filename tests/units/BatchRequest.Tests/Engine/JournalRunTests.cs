@@ -1,6 +1,7 @@
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Requests;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Tests.Engine;
 

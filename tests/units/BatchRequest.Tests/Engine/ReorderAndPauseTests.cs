@@ -1,6 +1,7 @@
 using BatchRequest.Engine.Reporting;
-using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Requests;
+using BatchRequest.Model.Results;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BatchRequest.Tests.Engine;

@@ -1,5 +1,6 @@
 using System.Text;
 using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Tests.Engine;
 

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Requests;
+using BatchRequest.Model.Results;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BatchRequest.Tests.Engine;

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using BatchRequest.Commands;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Model.Results;
 
 namespace BatchRequest.Tests.Module;
 

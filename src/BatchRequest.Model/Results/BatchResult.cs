@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
-using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
 
-namespace BatchRequest.Engine.Sending;
+namespace BatchRequest.Model.Results;
 
 /// <summary>The one outcome of one record; flat enough for Export-Csv.</summary>
 public sealed class BatchResult

@@ -1,4 +1,4 @@
-namespace BatchRequest.Engine.Sending;
+namespace BatchRequest.Model.Results;
 
 /// <summary>Why a record did not succeed; <see cref="None"/> for successes.</summary>
 public enum ErrorKind

@@ -1,4 +1,4 @@
-namespace BatchRequest.Engine.Sending;
+namespace BatchRequest.Model.Results;
 
 /// <summary>How a record ended. Every record ends in exactly one of these.</summary>
 public enum BatchStatus
