@@ -3,9 +3,10 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Runtime.CompilerServices;
 using System.Threading;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
@@ -30,9 +31,10 @@ public sealed class DurableRun : IDisposable
     private readonly Action<Exception>? _onFault;
     private readonly JournalLock? _lock;
 
-    // Records of this run between their sending line and their result line, by reference: the result line
-    // repeats what the sending line said.
-    private readonly ConcurrentDictionary<RequestRecord, SendingMark> _inFlight = new(SameRecord.Comparer);
+    // Records of this run between their sending line and their result line; by reference, since two records
+    // may well be equal.
+    private readonly ConcurrentDictionary<OutgoingRecord, bool> _inFlight = new(ReferenceEqualityComparer.Instance);
+    private readonly Redactor _redactor;
     private readonly object _failedGate = new();
     private NdjsonAppender? _journal;
     private NdjsonAppender? _failed;
@@ -41,6 +43,7 @@ public sealed class DurableRun : IDisposable
 
     private DurableRun(
         DurableRunOptions options,
+        Redactor redactor,
         JournalLock? journalLock,
         JournalHistory history,
         string batchId,
@@ -49,6 +52,7 @@ public sealed class DurableRun : IDisposable
         TimeProvider time)
     {
         _options = options;
+        _redactor = redactor;
         _lock = journalLock;
         _history = history;
         BatchId = batchId;
@@ -67,12 +71,14 @@ public sealed class DurableRun : IDisposable
     public Exception? Fault => Volatile.Read(ref _fault);
 
     /// <summary>Checks the options and reads the journal of a resumed run; writes nothing yet.</summary>
+    /// <param name="redactor">Masks the records of the results this run decides itself (skipped, unknown), as the sender does.</param>
     /// <param name="warn">Told, on a worker thread, about a record that changed since the journal saw it.</param>
     /// <param name="onFault">Called once, on a worker thread, when a line cannot be written; it should stop the batch.</param>
     /// <exception cref="JournalException">The options conflict, or the journal cannot be resumed, or another run holds it.</exception>
     /// <exception cref="IOException">The journal cannot be read.</exception>
     public static DurableRun Open(
         DurableRunOptions options,
+        Redactor? redactor = null,
         Action<string>? warn = null,
         Action<Exception>? onFault = null,
         TimeProvider? timeProvider = null)
@@ -103,7 +109,7 @@ public sealed class DurableRun : IDisposable
 
             // A new journal gets a batch of its own, so next night's batch of the same ids gets keys of its own.
             var batchId = history.BatchId ?? options.BatchId ?? (options.JournalPath is null ? string.Empty : Guid.NewGuid().ToString("N"));
-            return new DurableRun(options, journalLock, history, batchId, warn, onFault, timeProvider ?? TimeProvider.System);
+            return new DurableRun(options, redactor ?? new Redactor(), journalLock, history, batchId, warn, onFault, timeProvider ?? TimeProvider.System);
         }
         catch
         {
@@ -138,8 +144,9 @@ public sealed class DurableRun : IDisposable
     /// already decides the record (done before, or unsafe to send again); otherwise marks it in the journal
     /// and returns null, and the record is sent.
     /// </summary>
-    public BatchResult? BeforeSend(RequestRecord record)
+    public BatchResult? BeforeSend(OutgoingRecord outgoing)
     {
+        var record = outgoing.Record;
         if (Fault is { } fault)
         {
             return Stopped(record, fault);
@@ -151,30 +158,28 @@ public sealed class DurableRun : IDisposable
         }
 
         var journal = _journal ?? throw new InvalidOperationException("Start must be called before the first record.");
-        var fingerprint = RecordFingerprint.Of(record);
-        if (Decide(record, fingerprint) is { } decided)
+        if (Decide(outgoing) is { } decided)
         {
             return decided;
         }
 
-        var mark = new SendingMark(fingerprint, IdempotencyKeys.Of(record, _options.IdempotencyKeyHeader, BatchId));
-        _inFlight[record] = mark;
-        var sending = EntryFor(record, mark);
+        _inFlight[outgoing] = true;
+        var sending = EntryFor(outgoing);
 
         // The mark must be with the OS before the request may leave, or a kill could hide that it was sent.
         return TryAppend(journal, _options.JournalPath, sending.WriteTo) ? null : Stopped(record, Fault!);
     }
 
     /// <summary>A journal line for a record: its sending mark, or with <paramref name="result"/> its outcome.</summary>
-    private JournalEntry EntryFor(RequestRecord record, SendingMark mark, BatchResult? result = null) => new()
+    private JournalEntry EntryFor(OutgoingRecord outgoing, BatchResult? result = null) => new()
     {
         Event = result is null ? JournalEvent.Sending : JournalEvent.Result,
         Time = _time.GetUtcNow(),
-        Id = record.Id,
-        Fingerprint = mark.Fingerprint,
-        Method = record.Method,
-        Uri = RedactedUri.Of(record.Uri),
-        IdempotencyKey = mark.IdempotencyKey,
+        Id = outgoing.Record.Id,
+        Fingerprint = outgoing.Fingerprint,
+        Method = outgoing.Record.Method,
+        Uri = RedactedUri.Of(outgoing.Record.Uri),
+        IdempotencyKey = outgoing.IdempotencyKey,
         Status = result?.Status,
         StatusCode = result?.StatusCode,
         Attempts = result?.Attempts,
@@ -184,18 +189,16 @@ public sealed class DurableRun : IDisposable
     };
 
     /// <summary>Runs on a worker thread once a record has its result, before any reordering.</summary>
-    public void Record(BatchResult result)
+    public void Record(OutgoingRecord outgoing, BatchResult result)
     {
         if (Fault is not null)
         {
             return;
         }
 
-        // The record as read: the result's Request is a masked copy, fit to show but not to match or to resend.
-        var record = result.Original;
-        if (_journal is not null && _inFlight.TryRemove(record, out var mark))
+        if (_journal is not null && _inFlight.TryRemove(outgoing, out _))
         {
-            var outcome = EntryFor(record, mark, result);
+            var outcome = EntryFor(outgoing, result);
             if (!TryAppend(_journal, _options.JournalPath!, outcome.WriteTo))
             {
                 return;
@@ -204,7 +207,6 @@ public sealed class DurableRun : IDisposable
 
         if (_options.FailedPath is { } failedPath && result.Status is not (BatchStatus.Succeeded or BatchStatus.Skipped))
         {
-            var key = IdempotencyKeys.Of(record, _options.IdempotencyKeyHeader, BatchId);
             NdjsonAppender failed;
             try
             {
@@ -225,7 +227,7 @@ public sealed class DurableRun : IDisposable
                 return;
             }
 
-            TryAppend(failed, failedPath, json => RequestFileLine.Write(json, record, key));
+            TryAppend(failed, failedPath, json => RequestFileLine.Write(json, outgoing.Record, outgoing.IdempotencyKey));
         }
     }
 
@@ -241,18 +243,19 @@ public sealed class DurableRun : IDisposable
         _lock?.Dispose();
     }
 
-    private BatchResult? Decide(RequestRecord record, string fingerprint)
+    private BatchResult? Decide(OutgoingRecord outgoing)
     {
+        var record = outgoing.Record;
         if (_history.Of(record.Id) is not { } history)
         {
             return null;
         }
 
-        var changed = history.Fingerprint is { } known && known != fingerprint;
+        var changed = history.Fingerprint is { } known && known != outgoing.Fingerprint;
         if (history.Succeeded)
         {
             // Skipped either way; a changed record also says so, and the cmdlet reports it as an error.
-            return new BatchResult(_options.Redactor.Redact(record), BatchStatus.Skipped)
+            return new BatchResult(_redactor.Redact(record), BatchStatus.Skipped)
             {
                 Original = record,
                 StatusCode = history.LastResult?.StatusCode,
@@ -265,9 +268,9 @@ public sealed class DurableRun : IDisposable
             _warn?.Invoke(Text.Format(Messages.ResumeRecordChangedWarning, record.Id));
         }
 
-        if (history.MayHaveReachedServer && !MayResend(record, history))
+        if (history.MayHaveReachedServer && !MayResend(outgoing, history))
         {
-            return new BatchResult(_options.Redactor.Redact(record), BatchStatus.OutcomeUnknown)
+            return new BatchResult(_redactor.Redact(record), BatchStatus.OutcomeUnknown)
             {
                 Original = record,
                 ErrorKind = history.LastResult?.ErrorKind ?? ErrorKind.Canceled,
@@ -278,21 +281,12 @@ public sealed class DurableRun : IDisposable
         return null;
     }
 
-    // The sender's own rule for sending a request twice: idempotent, keyed, or allowed by the caller.
     /// <summary>
     /// A send that may have had its effect is repeated only when that is harmless: an idempotent method, the caller's
     /// -RetryNonIdempotent, or a key equal to the one every such earlier send carried, so the server can deduplicate.
     /// </summary>
-    private bool MayResend(RequestRecord record, RecordHistory history)
-    {
-        if (FailureClassifier.IsIdempotent(record.Method) || _options.RetryNonIdempotent)
-        {
-            return true;
-        }
-
-        var key = IdempotencyKeys.Of(record, _options.IdempotencyKeyHeader, BatchId);
-        return key is not null && history.UnknownSendKeys.All(sent => sent == key);
-    }
+    private static bool MayResend(OutgoingRecord outgoing, RecordHistory history) =>
+        outgoing.SafeToRepeat || (outgoing.IdempotencyKey is { } key && history.UnknownSendKeys.All(sent => sent == key));
 
     private bool TryAppend(NdjsonAppender file, string path, Action<System.Text.Json.Utf8JsonWriter> write)
     {
@@ -319,33 +313,10 @@ public sealed class DurableRun : IDisposable
         }
     }
 
-    private BatchResult Stopped(RequestRecord record, Exception fault) => new(_options.Redactor.Redact(record), BatchStatus.NotSent)
+    private BatchResult Stopped(RequestRecord record, Exception fault) => new(_redactor.Redact(record), BatchStatus.NotSent)
     {
         Original = record,
         ErrorKind = ErrorKind.Canceled,
         Error = fault.Message,
     };
-
-    /// <summary>Two records are the same only if they are one object: two records may well be equal.</summary>
-    private sealed class SameRecord : IEqualityComparer<RequestRecord>
-    {
-        public static readonly SameRecord Comparer = new();
-
-        public bool Equals(RequestRecord? x, RequestRecord? y) => ReferenceEquals(x, y);
-
-        public int GetHashCode(RequestRecord obj) => RuntimeHelpers.GetHashCode(obj);
-    }
-
-    private sealed class SendingMark
-    {
-        public SendingMark(string fingerprint, string? idempotencyKey)
-        {
-            Fingerprint = fingerprint;
-            IdempotencyKey = idempotencyKey;
-        }
-
-        public string Fingerprint { get; }
-
-        public string? IdempotencyKey { get; }
-    }
 }

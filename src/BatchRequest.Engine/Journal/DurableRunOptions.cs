@@ -1,5 +1,3 @@
-using BatchRequest.Engine.Security;
-
 namespace BatchRequest.Engine.Journal;
 
 /// <summary>What makes a batch durable, as the cmdlet's parameters say.</summary>
@@ -16,13 +14,4 @@ public sealed class DurableRunOptions
 
     /// <summary>The batch's identity in derived idempotency keys; null to take the journal's, or a new one.</summary>
     public string? BatchId { get; set; }
-
-    /// <summary>The sender's idempotency key header; null when keys are not sent.</summary>
-    public string? IdempotencyKeyHeader { get; set; }
-
-    /// <summary>The sender may resend POST and PATCH whose outcome is unknown.</summary>
-    public bool RetryNonIdempotent { get; set; }
-
-    /// <summary>Masks the records of the results this run decides itself (skipped, unknown), as the sender does.</summary>
-    public Redactor Redactor { get; set; } = new();
 }

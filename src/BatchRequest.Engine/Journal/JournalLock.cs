@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 
 namespace BatchRequest.Engine.Journal;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Text;
 using System.Text.Json;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 
 namespace BatchRequest.Engine.Journal;

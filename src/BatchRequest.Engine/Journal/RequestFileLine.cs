@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BatchRequest.Engine.Requests;
 using BatchRequest.Model.Requests;
 
 namespace BatchRequest.Engine.Journal;
@@ -12,12 +13,12 @@ internal static class RequestFileLine
     public static void Write(Utf8JsonWriter json, RequestRecord record, string? idempotencyKey)
     {
         json.WriteStartObject();
-        json.WriteString("id", record.Id);
-        json.WriteString("method", record.Method);
-        json.WriteString("uri", record.Uri.AbsoluteUri);
+        json.WriteString(RequestSchema.NameOf(RequestField.Id), record.Id);
+        json.WriteString(RequestSchema.NameOf(RequestField.Method), record.Method);
+        json.WriteString(RequestSchema.NameOf(RequestField.Uri), record.Uri.AbsoluteUri);
         if (record.Headers.Count > 0)
         {
-            json.WriteStartObject("headers");
+            json.WriteStartObject(RequestSchema.NameOf(RequestField.Headers));
             foreach (var header in record.Headers)
             {
                 json.WriteString(header.Key, header.Value);
@@ -29,22 +30,22 @@ internal static class RequestFileLine
         // Always a string: a JSON body was read as its raw text, and its content type was set with it.
         if (record.Body is not null)
         {
-            json.WriteString("body", record.Body);
+            json.WriteString(RequestSchema.NameOf(RequestField.Body), record.Body);
         }
 
         if (record.ContentType is not null)
         {
-            json.WriteString("contentType", record.ContentType);
+            json.WriteString(RequestSchema.NameOf(RequestField.ContentType), record.ContentType);
         }
 
         if (record.Timeout is { } timeout)
         {
-            json.WriteNumber("timeoutSec", timeout.TotalSeconds);
+            json.WriteNumber(RequestSchema.NameOf(RequestField.TimeoutSec), timeout.TotalSeconds);
         }
 
         if ((idempotencyKey ?? record.IdempotencyKey) is { } key)
         {
-            json.WriteString("idempotencyKey", key);
+            json.WriteString(RequestSchema.NameOf(RequestField.IdempotencyKey), key);
         }
 
         json.WriteEndObject();

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 using CsvHelper;
@@ -16,11 +17,6 @@ namespace BatchRequest.Engine.Requests;
 /// </summary>
 internal static class CsvRecordReader
 {
-    private const string HeaderPrefix = "Header.";
-
-    private static readonly string[] KnownColumns =
-        { "Id", "Method", "Uri", "Url", "Body", "ContentType", "TimeoutSec", "IdempotencyKey" };
-
     /// <exception cref="RequestFileException">The CSV is malformed, or its header does not fit the options.</exception>
     public static IEnumerable<RecordDraft> Read(Stream stream, string file, RecordReadOptions options)
     {
@@ -122,7 +118,7 @@ internal static class CsvRecordReader
             for (var i = 0; i < columns.Count; i++)
             {
                 var name = columns[i];
-                var key = string.Equals(name, "Url", StringComparison.OrdinalIgnoreCase) ? "Uri" : name;
+                var key = RequestSchema.FieldOf(name)?.ToString() ?? name;
                 if (!seen.Add(key))
                 {
                     throw HeaderProblem(RequestErrorIds.DuplicateProperty, Text.Format(Messages.CsvColumnRepeated, file, name, i + 1));
@@ -130,7 +126,7 @@ internal static class CsvRecordReader
 
                 if (!layout.Assign(name, i) && !templated)
                 {
-                    var hint = NameSuggestion.DidYouMean(name, KnownColumns);
+                    var hint = NameSuggestion.DidYouMean(name, RequestSchema.CsvColumns);
                     throw HeaderProblem(RequestErrorIds.UnknownProperty, Text.Format(Messages.CsvColumnUnknown, file, name, i + 1, hint));
                 }
             }
@@ -186,7 +182,7 @@ internal static class CsvRecordReader
                 }
                 else
                 {
-                    draft.Fail(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, "TimeoutSec", "number"));
+                    draft.Fail(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, RequestSchema.ColumnOf(RequestField.TimeoutSec), "number"));
                 }
             }
 
@@ -204,21 +200,21 @@ internal static class CsvRecordReader
         /// <summary>Records what a column means; false for a column that is none of the known ones.</summary>
         private bool Assign(string name, int index)
         {
-            if (name.StartsWith(HeaderPrefix, StringComparison.OrdinalIgnoreCase) && name.Length > HeaderPrefix.Length)
+            if (RequestSchema.HeaderNameOf(name) is { } header)
             {
-                _headers.Add(new KeyValuePair<string, int>(name.Substring(HeaderPrefix.Length), index));
+                _headers.Add(new KeyValuePair<string, int>(header, index));
                 return true;
             }
 
-            switch (name.ToUpperInvariant())
+            switch (RequestSchema.FieldOf(name))
             {
-                case "ID": _id = index; return true;
-                case "METHOD": _method = index; return true;
-                case "URI" or "URL": _uri = index; return true;
-                case "BODY": _body = index; return true;
-                case "CONTENTTYPE": _contentType = index; return true;
-                case "TIMEOUTSEC": _timeoutSec = index; return true;
-                case "IDEMPOTENCYKEY": _idempotencyKey = index; return true;
+                case RequestField.Id: _id = index; return true;
+                case RequestField.Method: _method = index; return true;
+                case RequestField.Uri: _uri = index; return true;
+                case RequestField.Body: _body = index; return true;
+                case RequestField.ContentType: _contentType = index; return true;
+                case RequestField.TimeoutSec: _timeoutSec = index; return true;
+                case RequestField.IdempotencyKey: _idempotencyKey = index; return true;
                 default: return false;
             }
         }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 
@@ -225,14 +226,15 @@ internal static class HttpRecordReader
                 draft.Fail(_problemId, _problemDetail!);
             }
 
-            draft.Id = _name is null ? null : Fill(_name, variables, draft);
-            draft.Uri = Fill(Target, variables, draft);
+            var expansion = new Expansion(variables, draft);
+            draft.Id = _name is null ? null : expansion.Fill(_name);
+            draft.Uri = expansion.Fill(Target);
             foreach (var header in _headers)
             {
-                draft.Headers.Add(new KeyValuePair<string, string>(Fill(header.Key, variables, draft), Fill(header.Value, variables, draft)));
+                draft.Headers.Add(new KeyValuePair<string, string>(expansion.Fill(header.Key), expansion.Fill(header.Value)));
             }
 
-            draft.Body = Body() is { } body ? Fill(body, variables, draft) : null;
+            draft.Body = Body() is { } body ? expansion.Fill(body) : null;
             return draft;
         }
 
@@ -273,8 +275,24 @@ internal static class HttpRecordReader
             return true;
         }
 
+
+    }
+
+    /// <summary>The variables of one record's expansion, with each variable's value once it is known.</summary>
+    private sealed class Expansion
+    {
+        private readonly Dictionary<string, string> _variables;
+        private readonly RecordDraft _draft;
+        private readonly Dictionary<string, string> _expanded = new(StringComparer.Ordinal);
+
+        public Expansion(Dictionary<string, string> variables, RecordDraft draft)
+        {
+            _variables = variables;
+            _draft = draft;
+        }
+
         /// <summary>Replaces every <c>{{name}}</c>; notes a problem for a variable that has no value.</summary>
-        private static string Fill(string text, Dictionary<string, string> variables, RecordDraft draft, int depth = 0)
+        public string Fill(string text, int depth = 0)
         {
             var start = text.IndexOf("{{", StringComparison.Ordinal);
             if (start < 0)
@@ -293,10 +311,10 @@ internal static class HttpRecordReader
                 }
 
                 filled.Append(text, done, start - done);
-                filled.Append(ValueOf(text.Substring(start + 2, end - start - 2).Trim(), variables, draft, depth));
+                filled.Append(ValueOf(text.Substring(start + 2, end - start - 2).Trim(), depth));
                 if (filled.Length > MaximumExpandedLength)
                 {
-                    draft.Fail(RequestErrorIds.UnsupportedSyntax, Text.Format(Messages.HttpExpansionTooLong, MaximumExpandedLength));
+                    _draft.Fail(RequestErrorIds.UnsupportedSyntax, Text.Format(Messages.HttpExpansionTooLong, MaximumExpandedLength));
                     return string.Empty;
                 }
 
@@ -307,7 +325,7 @@ internal static class HttpRecordReader
             return filled.Append(text, done, text.Length - done).ToString();
         }
 
-        private static string ValueOf(string name, Dictionary<string, string> variables, RecordDraft draft, int depth)
+        private string ValueOf(string name, int depth)
         {
             if (name.StartsWith("$processEnv ", StringComparison.Ordinal))
             {
@@ -315,7 +333,7 @@ internal static class HttpRecordReader
                 var value = Environment.GetEnvironmentVariable(variable);
                 if (value is null)
                 {
-                    draft.Fail(RequestErrorIds.UndefinedVariable, Text.Format(Messages.HttpEnvironmentVariableMissing, variable));
+                    _draft.Fail(RequestErrorIds.UndefinedVariable, Text.Format(Messages.HttpEnvironmentVariableMissing, variable));
                 }
 
                 return value ?? string.Empty;
@@ -323,23 +341,32 @@ internal static class HttpRecordReader
 
             if (name.StartsWith("$", StringComparison.Ordinal))
             {
-                draft.Fail(RequestErrorIds.UnsupportedSyntax, Text.Format(Messages.HttpSystemVariable, name.Split(' ')[0]));
+                _draft.Fail(RequestErrorIds.UnsupportedSyntax, Text.Format(Messages.HttpSystemVariable, name.Split(' ')[0]));
                 return string.Empty;
             }
 
-            if (!variables.TryGetValue(name, out var text))
+            // Each variable is expanded once per record: a file whose variables nest four times over then costs
+            // its length, not four to the power of its depth, before the size limit stops it.
+            if (_expanded.TryGetValue(name, out var known))
             {
-                draft.Fail(RequestErrorIds.UndefinedVariable, Text.Format(Messages.HttpVariableUndefined, name, NameSuggestion.DidYouMean(name, variables.Keys)));
+                return known;
+            }
+
+            if (!_variables.TryGetValue(name, out var text))
+            {
+                _draft.Fail(RequestErrorIds.UndefinedVariable, Text.Format(Messages.HttpVariableUndefined, name, NameSuggestion.DidYouMean(name, _variables.Keys)));
                 return string.Empty;
             }
 
             if (depth >= MaximumVariableDepth)
             {
-                draft.Fail(RequestErrorIds.UndefinedVariable, Text.Format(Messages.HttpVariableLoop, name));
+                _draft.Fail(RequestErrorIds.UndefinedVariable, Text.Format(Messages.HttpVariableLoop, name));
                 return string.Empty;
             }
 
-            return Fill(text, variables, draft, depth + 1);
+            var expanded = Fill(text, depth + 1);
+            _expanded[name] = expanded;
+            return expanded;
         }
     }
 }

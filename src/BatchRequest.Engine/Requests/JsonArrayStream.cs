@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text.Json;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 
@@ -16,23 +17,16 @@ internal sealed class JsonArrayStream
 {
     private static readonly string[] TopLevelProperties = { "requests", "baseUri", "headers" };
 
-    private readonly ByteWindow _window;
+    private readonly JsonTokenCursor _cursor;
     private readonly string _file;
     private bool _insideArray;
     private bool _rootIsObject;
     private bool _done;
-    private JsonReaderState _state;
-
-    // Position of _window.Buffer[_window.Start] in the file, advanced as bytes are consumed; the column counts characters.
-    private long _line = 1;
-    private long _column = 1;
-    private long _byteColumn = 1;
 
     public JsonArrayStream(Stream stream, string file)
     {
-        _window = new ByteWindow(stream);
+        _cursor = new JsonTokenCursor(stream, file);
         _file = file;
-        _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
     }
 
     /// <summary>
@@ -42,9 +36,9 @@ internal sealed class JsonArrayStream
     /// <exception cref="RequestFileException">The file is empty, malformed or of the wrong shape.</exception>
     public JsonFileDefaults? ScanDefaults()
     {
-        return Guarded(() =>
+        return _cursor.Guarded(beforeFirstRecord: true, () =>
         {
-            var root = NextToken(out _, out var line, out var column);
+            var root = _cursor.NextToken(out _, out var line, out var column);
             if (root == JsonTokenType.StartArray)
             {
                 return null;
@@ -57,7 +51,7 @@ internal sealed class JsonArrayStream
 
             var defaults = new JsonFileDefaults();
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            while (NextToken(out var name, out line, out column) == JsonTokenType.PropertyName)
+            while (_cursor.NextToken(out var name, out line, out column) == JsonTokenType.PropertyName)
             {
                 var known = Canonical(name!);
                 if (known is null)
@@ -72,20 +66,20 @@ internal sealed class JsonArrayStream
 
                 if (known == "requests")
                 {
-                    if (NextToken(out _, out line, out column) != JsonTokenType.StartArray)
+                    if (_cursor.NextToken(out _, out line, out column) != JsonTokenType.StartArray)
                     {
                         throw WrongShape(Text.Format(Messages.RequestsNotArray, _file, line, column), line, column);
                     }
 
-                    SkipToEndOf(1);
+                    _cursor.SkipToEndOf(1);
                     continue;
                 }
 
-                TryReadValue(out var value, out line, out column);
+                _cursor.TryReadValue(out var value, out line, out column);
                 ReadDefault(known, value, defaults, line, column);
             }
 
-            EnsureNothingFollows();
+            _cursor.EnsureNothingFollows();
             return seen.Contains("requests")
                 ? defaults
                 : throw WrongShape(Text.Format(Messages.RequestFileNotArray, _file), 1, 1);
@@ -102,14 +96,14 @@ internal sealed class JsonArrayStream
             return false;
         }
 
-        var (found, value, valueLine, valueColumn) = Guarded(() =>
+        var (found, value, valueLine, valueColumn) = _cursor.Guarded(!_insideArray, () =>
         {
             if (!_insideArray)
             {
                 EnterArray();
             }
 
-            if (TryReadValue(out var next, out var nextLine, out var nextColumn))
+            if (_cursor.TryReadValue(out var next, out var nextLine, out var nextColumn))
             {
                 return (true, next, nextLine, nextColumn);
             }
@@ -117,13 +111,13 @@ internal sealed class JsonArrayStream
             // The closing bracket of the array; an object-shaped file may hold more defaults after it.
             if (_rootIsObject)
             {
-                while (NextToken(out _, out _, out _) == JsonTokenType.PropertyName)
+                while (_cursor.NextToken(out _, out _, out _) == JsonTokenType.PropertyName)
                 {
-                    SkipValue();
+                    _cursor.SkipValue();
                 }
             }
 
-            EnsureNothingFollows();
+            _cursor.EnsureNothingFollows();
             _done = true;
             return (false, default(JsonElement), 0L, 0L);
         });
@@ -134,24 +128,24 @@ internal sealed class JsonArrayStream
 
     private void EnterArray()
     {
-        var root = NextToken(out _, out var line, out var column);
+        var root = _cursor.NextToken(out _, out var line, out var column);
         if (root == JsonTokenType.StartObject)
         {
             _rootIsObject = true;
             while (true)
             {
-                if (NextToken(out var name, out line, out column) != JsonTokenType.PropertyName)
+                if (_cursor.NextToken(out var name, out line, out column) != JsonTokenType.PropertyName)
                 {
                     throw WrongShape(Text.Format(Messages.RequestFileNotArray, _file), line, column);
                 }
 
                 if (string.Equals(name, "requests", StringComparison.OrdinalIgnoreCase))
                 {
-                    root = NextToken(out _, out line, out column);
+                    root = _cursor.NextToken(out _, out line, out column);
                     break;
                 }
 
-                SkipValue();
+                _cursor.SkipValue();
             }
         }
 
@@ -192,228 +186,6 @@ internal sealed class JsonArrayStream
         defaults.Headers = headers;
     }
 
-    /// <summary>Reads the next complete value; false, having consumed it, when the next token closes an array or object.</summary>
-    private bool TryReadValue(out JsonElement element, out long line, out long column)
-    {
-        while (true)
-        {
-            var reader = new Utf8JsonReader(_window.Unconsumed, _window.EndOfStream, _state);
-            if (!reader.Read())
-            {
-                _window.Refill();
-                continue;
-            }
-
-            if (reader.TokenType is JsonTokenType.EndArray or JsonTokenType.EndObject)
-            {
-                Advance((int)reader.BytesConsumed);
-                _state = reader.CurrentState;
-                (element, line, column) = (default, 0, 0);
-                return false;
-            }
-
-            // Parse the value only when all of it is in the buffer; otherwise read more and start over.
-            var probe = reader;
-            if (!probe.TrySkip())
-            {
-                _window.Refill();
-                continue;
-            }
-
-            // Advance to the value first, so its line and column are known, then past it.
-            var valueStart = (int)reader.TokenStartIndex;
-            Advance(valueStart);
-            (line, column) = (_line, _column);
-            var length = (int)probe.BytesConsumed - valueStart;
-            var invalid = Utf8Text.IndexOfInvalid(_window.Buffer.AsSpan(_window.Start, length));
-            if (invalid >= 0)
-            {
-                Advance(invalid);
-                throw new RequestFileException(
-                    RequestErrorIds.FileMalformed,
-                    Text.Format(Messages.RequestFileNotUtf8, _file, _line, _column),
-                    new RecordPosition(_file, _line, _column));
-            }
-
-            using (var document = JsonDocument.ParseValue(ref reader))
-            {
-                element = document.RootElement.Clone();
-            }
-
-            Advance((int)reader.BytesConsumed - valueStart);
-            _state = reader.CurrentState;
-            return true;
-        }
-    }
-
-    /// <summary>Reads one token; None at the end of the input.</summary>
-    private JsonTokenType NextToken(out string? text, out long line, out long column)
-    {
-        while (true)
-        {
-            var reader = new Utf8JsonReader(_window.Unconsumed, _window.EndOfStream, _state);
-            if (reader.Read())
-            {
-                var tokenStart = (int)reader.TokenStartIndex;
-                Advance(tokenStart);
-                (line, column) = (_line, _column);
-                text = reader.TokenType == JsonTokenType.PropertyName ? reader.GetString() : null;
-                Advance((int)reader.BytesConsumed - tokenStart);
-                _state = reader.CurrentState;
-                return reader.TokenType;
-            }
-
-            if (_window.EndOfStream)
-            {
-                (text, line, column) = (null, _line, _column);
-                return JsonTokenType.None;
-            }
-
-            _window.Refill();
-        }
-    }
-
-    /// <summary>Skips the next value token by token, so that a value of any size takes no memory.</summary>
-    private void SkipValue()
-    {
-        var first = NextToken(out _, out _, out _);
-        if (first is JsonTokenType.StartArray or JsonTokenType.StartObject)
-        {
-            SkipToEndOf(1);
-        }
-    }
-
-    private void SkipToEndOf(int depth)
-    {
-        while (depth > 0)
-        {
-            switch (NextToken(out _, out _, out _))
-            {
-                case JsonTokenType.StartArray or JsonTokenType.StartObject:
-                    depth++;
-                    break;
-                case JsonTokenType.EndArray or JsonTokenType.EndObject:
-                    depth--;
-                    break;
-                case JsonTokenType.None:
-                    return;
-            }
-        }
-    }
-
-    private void EnsureNothingFollows()
-    {
-        while (true)
-        {
-            var reader = new Utf8JsonReader(_window.Unconsumed, _window.EndOfStream, _state);
-
-            // With the final block, a token after the root value makes Read throw "'x' is invalid after a single JSON value".
-            if (reader.Read())
-            {
-                throw new RequestFileException(
-                    RequestErrorIds.FileMalformed,
-                    Text.Format(Messages.RequestFileMalformed, _file, _line, _column, Messages.TrailingContent),
-                    new RecordPosition(_file, _line, _column));
-            }
-
-            if (_window.EndOfStream)
-            {
-                return;
-            }
-
-            _window.Refill();
-        }
-    }
-
-    /// <summary>Runs a step of the reader, turning the reader's exceptions into errors that name file, line and column.</summary>
-    private T Guarded<T>(Func<T> step)
-    {
-        try
-        {
-            return step();
-        }
-        catch (JsonException) when (!_insideArray && _window.EndOfStream && _line == 1 && IsBlank(_window.Unconsumed))
-        {
-            throw new RequestFileException(RequestErrorIds.FileEmpty, Text.Format(Messages.RequestFileEmpty, _file), new RecordPosition(_file, 1, 1));
-        }
-        catch (JsonException exception)
-        {
-            var (line, column) = PositionOf(exception);
-            throw new RequestFileException(
-                RequestErrorIds.FileMalformed,
-                Text.Format(Messages.RequestFileMalformed, _file, line, column, FirstSentence(exception.Message)),
-                new RecordPosition(_file, line, column),
-                exception);
-        }
-        catch (InvalidOperationException exception) when (exception.InnerException is System.Text.DecoderFallbackException or ArgumentException)
-        {
-            // Reading a property name that is not valid UTF-8 fails as an invalid operation, not as a JSON error.
-            throw new RequestFileException(
-                RequestErrorIds.FileMalformed,
-                Text.Format(Messages.RequestFileMalformed, _file, _line, _column, FirstSentence(exception.Message)),
-                new RecordPosition(_file, _line, _column),
-                exception);
-        }
-    }
-
-    /// <summary>
-    /// Line and column in the file of a reader error. The reader state carries its position across windows, so the
-    /// error's line and byte offset count from the start of the file and of its line; the column counts characters.
-    /// </summary>
-    private (long Line, long Column) PositionOf(JsonException exception)
-    {
-        var window = _window.Unconsumed;
-        var line = (exception.LineNumber ?? 0) + 1;
-        var bytePosition = exception.BytePositionInLine ?? 0;
-        if (line <= _line)
-        {
-            var intoWindow = (int)Math.Max(0, Math.Min(bytePosition - (_byteColumn - 1), window.Length));
-            return (_line, _column + Utf8Text.CharCount(window.Slice(0, intoWindow)));
-        }
-
-        var lineStart = 0;
-        for (var i = _line; i < line; i++)
-        {
-            var next = window.Slice(lineStart).IndexOf((byte)'\n');
-            if (next < 0)
-            {
-                break;
-            }
-
-            lineStart += next + 1;
-        }
-
-        var bytes = (int)Math.Min(bytePosition, window.Length - lineStart);
-        return (line, 1 + Utf8Text.CharCount(window.Slice(lineStart, bytes)));
-    }
-
-    /// <summary>Moves the window start by <paramref name="count"/> bytes, counting the lines and characters it passes.</summary>
-    private void Advance(int count)
-    {
-        var passed = _window.Buffer.AsSpan(_window.Start, count);
-        var lastNewLine = passed.LastIndexOf((byte)'\n');
-        if (lastNewLine >= 0)
-        {
-            var lines = 0;
-            foreach (var b in passed)
-            {
-                lines += b == (byte)'\n' ? 1 : 0;
-            }
-
-            _line += lines;
-            _column = 1 + Utf8Text.CharCount(passed.Slice(lastNewLine + 1));
-            _byteColumn = count - lastNewLine;
-        }
-        else
-        {
-            _column += Utf8Text.CharCount(passed);
-            _byteColumn += count;
-        }
-
-        _window.Start += count;
-    }
-
-
     private RequestFileException WrongShape(string message, long line, long column) =>
         new(RequestErrorIds.FileWrongShape, message, new RecordPosition(_file, line, column));
 
@@ -428,24 +200,5 @@ internal sealed class JsonArrayStream
         }
 
         return null;
-    }
-
-    private static bool IsBlank(ReadOnlySpan<byte> bytes)
-    {
-        foreach (var b in bytes)
-        {
-            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var end = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return end > 0 ? message.Substring(0, end) : message;
     }
 }

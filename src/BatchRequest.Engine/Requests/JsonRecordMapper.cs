@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Text.Json;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 
@@ -9,10 +10,6 @@ namespace BatchRequest.Engine.Requests;
 /// <summary>Reads one JSON request object (from a JSON array or an NDJSON line) into a <see cref="RecordDraft"/>.</summary>
 internal static class JsonRecordMapper
 {
-    /// <summary>The property names of a request object, as documented; <c>url</c> is another name for <c>uri</c>.</summary>
-    public static readonly string[] KnownProperties =
-        { "id", "method", "uri", "url", "headers", "body", "contentType", "timeoutSec", "idempotencyKey" };
-
     /// <param name="defaults">Shared headers and base URI of the file; null when it has none.</param>
     public static RecordDraft ToDraft(JsonElement element, RecordPosition position, JsonFileDefaults? defaults)
     {
@@ -27,15 +24,14 @@ internal static class JsonRecordMapper
         List<KeyValuePair<string, string>>? recordHeaders = null;
         foreach (var property in element.EnumerateObject())
         {
-            var name = Canonical(property.Name);
-            if (name is null)
+            if (RequestSchema.FieldOf(property.Name) is not { } field)
             {
-                draft.Fail(RequestErrorIds.UnknownProperty, Text.Format(Messages.UnknownProperty, property.Name, NameSuggestion.DidYouMean(property.Name, KnownProperties)));
+                draft.Fail(RequestErrorIds.UnknownProperty, Text.Format(Messages.UnknownProperty, property.Name, NameSuggestion.DidYouMean(property.Name, RequestSchema.JsonNames)));
                 continue;
             }
 
             // 'uri' and 'url' are one property under two names, and names match whatever their case.
-            var bit = 1 << Array.IndexOf(KnownProperties, name == "url" ? "uri" : name);
+            var bit = 1 << (int)field;
             if ((seen & bit) != 0)
             {
                 draft.Fail(RequestErrorIds.DuplicateProperty, Text.Format(Messages.PropertyRepeated, property.Name));
@@ -45,22 +41,21 @@ internal static class JsonRecordMapper
             seen |= bit;
 
             var value = property.Value;
-            switch (name)
+            switch (field)
             {
-                case "id":
+                case RequestField.Id:
                     draft.Id = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : StringOf(property, draft);
                     break;
-                case "method":
+                case RequestField.Method:
                     draft.Method = StringOf(property, draft);
                     break;
-                case "uri":
-                case "url":
+                case RequestField.Uri:
                     draft.Uri = StringOf(property, draft);
                     break;
-                case "headers":
+                case RequestField.Headers:
                     recordHeaders = HeadersOf(value, property.Name, draft);
                     break;
-                case "body":
+                case RequestField.Body:
                     if (value.ValueKind == JsonValueKind.String)
                     {
                         draft.Body = value.GetString();
@@ -73,10 +68,10 @@ internal static class JsonRecordMapper
                     }
 
                     break;
-                case "contentType":
+                case RequestField.ContentType:
                     draft.ContentType = StringOf(property, draft);
                     break;
-                case "timeoutSec":
+                case RequestField.TimeoutSec:
                     if (value.ValueKind == JsonValueKind.Number)
                     {
                         draft.TimeoutSec = value.GetDouble();
@@ -87,7 +82,7 @@ internal static class JsonRecordMapper
                     }
 
                     break;
-                case "idempotencyKey":
+                case RequestField.IdempotencyKey:
                     draft.IdempotencyKey = StringOf(property, draft);
                     break;
             }
@@ -145,19 +140,6 @@ internal static class JsonRecordMapper
         {
             draft.Headers.AddRange(own);
         }
-    }
-
-    private static string? Canonical(string name)
-    {
-        foreach (var known in KnownProperties)
-        {
-            if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return known;
-            }
-        }
-
-        return null;
     }
 
     private static string? StringOf(JsonProperty property, RecordDraft draft)

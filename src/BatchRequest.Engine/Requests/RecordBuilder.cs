@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 
@@ -134,7 +135,7 @@ internal static class RecordBuilder
 
         using var sha = SHA256.Create();
         var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(uri.AbsoluteUri + "\n" + body));
-        return method + " " + Journal.RedactedUri.Of(uri) + " #" + BitConverter.ToString(digest, 0, 4).Replace("-", string.Empty).ToLowerInvariant();
+        return method + " " + RedactedUri.Of(uri) + " #" + BitConverter.ToString(digest, 0, 4).Replace("-", string.Empty).ToLowerInvariant();
     }
 
     private static (Uri? Uri, string? ErrorId, string? Detail) ValidUri(string? text, Uri? baseUri)

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 

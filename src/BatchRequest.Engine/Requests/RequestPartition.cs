@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 
 namespace BatchRequest.Engine.Requests;

@@ -1,5 +1,6 @@
 using System.IO;
 using System.Text;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 

@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
 

@@ -12,14 +12,6 @@ namespace BatchRequest.Engine.Sending;
 /// <summary>The retry policy's rules: what a failure was, and whether it may be tried again.</summary>
 internal static class FailureClassifier
 {
-    /// <summary>Methods whose repetition has the same effect as one request (RFC 9110, 9.2.2).</summary>
-    public static bool IsIdempotent(string method) =>
-        method is "GET" or "HEAD" or "OPTIONS" or "PUT" or "DELETE" or "TRACE";
-
-    /// <summary>Whether a request may be sent a second time: idempotent, keyed, or allowed by the caller.</summary>
-    public static bool MayResend(string method, bool retryNonIdempotent, string? idempotencyKeyHeader) =>
-        IsIdempotent(method) || retryNonIdempotent || idempotencyKeyHeader is not null;
-
     /// <summary>Whether an answer with this status is worth another attempt.</summary>
     /// <param name="mayResend">The request may be sent twice: idempotent, keyed, or allowed by the caller.</param>
     public static bool ShouldRetry(int statusCode, bool mayResend) => statusCode switch
@@ -46,9 +38,13 @@ internal static class FailureClassifier
     public static bool IsHostFailure(int statusCode) => statusCode is 500 or 502 or 503 or 504;
 
     /// <summary>True when the request may have been read by the server before the failure.</summary>
-    /// <remarks>A response too large to keep came with headers: the server has acted on the request.</remarks>
+    /// <remarks>
+    /// A response too large to keep came with headers: the server has acted on the request. A failure nobody
+    /// foresaw, once an attempt had started, may have come after the request left.
+    /// </remarks>
     public static bool MayHaveReachedServer(ErrorKind kind) =>
-        kind is ErrorKind.Timeout or ErrorKind.ConnectionReset or ErrorKind.ProtocolError or ErrorKind.ResponseTooLarge;
+        kind is ErrorKind.Timeout or ErrorKind.ConnectionReset or ErrorKind.ProtocolError or ErrorKind.ResponseTooLarge
+            or ErrorKind.Unexpected;
 
     /// <summary>Names a transport failure by walking its inner exceptions.</summary>
     public static ErrorKind KindOf(Exception exception)

@@ -7,13 +7,13 @@ namespace BatchRequest.Engine.Sending;
 /// <summary>Builds the one connection pool a batch sends through.</summary>
 internal static class HttpHandlerFactory
 {
-    public static HttpMessageHandler Create(SenderOptions options)
+    public static HttpMessageHandler Create(SenderOptions options, int maxConnectionsPerHost)
     {
-        // The third party caps connections, not only requests: the pool never opens more than the throttle.
+        // The third party caps connections, not only requests: the pool never opens more than the throttle allows.
         // Redirects and cookies stay with the sender, which strips secrets on the way; the handler would not.
         var handler = new SocketsHttpHandler
         {
-            MaxConnectionsPerServer = options.ThrottleLimit,
+            MaxConnectionsPerServer = maxConnectionsPerHost,
             PooledConnectionLifetime = options.PooledConnectionLifetime,
             ConnectTimeout = options.ConnectionTimeout,
             AutomaticDecompression = DecompressionMethods.All,

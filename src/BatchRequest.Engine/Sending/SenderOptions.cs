@@ -9,9 +9,6 @@ namespace BatchRequest.Engine.Sending;
 /// <summary>Knobs of the sender, with the defaults the cmdlet documents.</summary>
 public sealed class SenderOptions
 {
-    /// <summary>Requests in flight at once, and connections per host.</summary>
-    public int ThrottleLimit { get; set; } = 10;
-
     /// <summary>Retries after the first attempt; 3 means up to 4 attempts.</summary>
     public int MaximumRetryCount { get; set; } = 3;
 
@@ -81,13 +78,8 @@ public sealed class SenderOptions
     /// <summary>Largest total size of response headers, in bytes.</summary>
     public int MaximumResponseHeaderBytes { get; set; } = 64 * 1024;
 
-    /// <summary>Names the batch in derived idempotency keys, so two batches with the same ids get different keys.</summary>
-    public string BatchIdentity { get; set; } = string.Empty;
-
+    /// <summary>HTTP version asked for; the connection falls back to a lower one when the server lacks it.</summary>
     public Version HttpVersion { get; set; } = new(1, 1);
-
-    /// <summary>Most attempts started per second, retries included; null for no rate limit.</summary>
-    public double? RequestsPerSecond { get; set; }
 
     /// <summary>Budget of one record for all its attempts and backoff; a record's own timeout wins.</summary>
     public TimeSpan? RecordTimeout { get; set; }
@@ -110,7 +102,6 @@ public sealed class SenderOptions
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {
-        RequirePositive(ThrottleLimit, nameof(ThrottleLimit));
         if (MaximumRetryCount < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(MaximumRetryCount), MaximumRetryCount, null);
@@ -121,11 +112,6 @@ public sealed class SenderOptions
         RequirePositive(ConnectionTimeout, nameof(ConnectionTimeout));
         RequirePositive(OperationTimeout, nameof(OperationTimeout));
         RequirePositive(MaximumResponseBytes, nameof(MaximumResponseBytes));
-        if (RequestsPerSecond is { } rate)
-        {
-            RequirePositive(rate, nameof(RequestsPerSecond));
-        }
-
         if (RecordTimeout is { } budget)
         {
             RequirePositive(budget, nameof(RecordTimeout));
@@ -161,14 +147,6 @@ public sealed class SenderOptions
     private static void RequirePositive(TimeSpan value, string name)
     {
         if (value <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(name, value, null);
-        }
-    }
-
-    private static void RequirePositive(double value, string name)
-    {
-        if (!(value > 0) || double.IsInfinity(value))
         {
             throw new ArgumentOutOfRangeException(name, value, null);
         }

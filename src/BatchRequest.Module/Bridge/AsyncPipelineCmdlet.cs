@@ -115,6 +115,13 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
             if (work.IsCompleted)
             {
                 WriteQueued();
+
+                // Work cancelled by the stop is the stop, not a failure of its own.
+                if (work.IsCanceled && _stopping.IsCancellationRequested)
+                {
+                    throw new PipelineStoppedException();
+                }
+
                 work.GetAwaiter().GetResult();
                 return;
             }

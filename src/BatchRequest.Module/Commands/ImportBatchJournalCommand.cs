@@ -2,9 +2,11 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
+using BatchRequest.Binding;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Resources;
 using BatchRequest.Errors;
+using BatchRequest.Resources;
 
 namespace BatchRequest.Commands;
 

@@ -2,10 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
+using BatchRequest.Binding;
 using BatchRequest.Completion;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Requests;
-using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
+using BatchRequest.Resources;
 
 namespace BatchRequest.Commands;
 

@@ -1,51 +1,36 @@
 using System;
 using System.Collections;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
-using System.Net;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading;
-using System.Threading.Tasks;
+using BatchRequest.Binding;
 using BatchRequest.Bridge;
 using BatchRequest.Completion;
 using BatchRequest.Conversion;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Reporting;
-using BatchRequest.Engine.Resources;
-using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
+using BatchRequest.Engine.Session;
 using BatchRequest.Errors;
-using BatchRequest.Model.Reporting;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
+using BatchRequest.Resources;
 
 namespace BatchRequest.Commands;
 
 /// <summary>Sends request records concurrently under a throttle, with retries, and emits one result per record.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "BatchRequest", SupportsShouldProcess = true)]
 [OutputType(typeof(BatchResult))]
-public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
+public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObserver
 {
-    /// <summary>How many results -Ordered may hold back per throttle slot while an earlier record is still running.</summary>
-    private const int ReorderWindowPerSlot = 4;
+    /// <summary>Tag of the information record that carries the batch's summary.</summary>
+    public const string SummaryTag = "BatchSummary";
 
     private readonly Stopwatch _elapsed = new();
-    private readonly SummaryBuilder _summary = new();
-    private RequestSender? _sender;
-    private BatchRunner? _runner;
+    private BatchSession? _session;
     private bool _inputComplete;
-    private long _taken;
-    private long _done;
-    private long _failed;
-    private long _retries;
-
-    // Durable runs: the journal, resume and failed records live in the engine's DurableRun.
-    private DurableRun? _durable;
-    private CancellationTokenSource? _batchStop;
-    private bool _durableStarted;
 
     /// <summary>A request to send: from Import-RequestFile or New-BatchRequest, or any object with a Uri (or Url) property.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -224,308 +209,136 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
             WriteWarning(Messages.SkipCertificateCheckWarning);
         }
 
-        _durable = OpenDurableRun();
-        var options = new SenderOptions
+        BatchSessionOptions options;
+        try
         {
-            ThrottleLimit = ThrottleLimit,
-            MaximumRetryCount = MaximumRetryCount,
-            RetryInterval = TimeSpan.FromSeconds(RetryIntervalSec),
-            ConnectionTimeout = TimeSpan.FromSeconds(ConnectionTimeoutSeconds),
-            OperationTimeout = TimeSpan.FromSeconds(OperationTimeoutSeconds),
-            MaximumRetryAfter = TimeSpan.FromSeconds(MaximumRetryAfterSec),
-            IdempotencyKeyHeader = IdempotencyKeyHeader,
-            RetryNonIdempotent = RetryNonIdempotent,
-            HttpVersion = HttpVersion,
-            RequestsPerSecond = MyInvocation.BoundParameters.ContainsKey(nameof(RequestsPerSecond)) ? RequestsPerSecond : null,
-            RecordTimeout = MyInvocation.BoundParameters.ContainsKey(nameof(RecordTimeoutSec)) ? TimeSpan.FromSeconds(RecordTimeoutSec) : null,
-            CommonHeaders = HeadersFrom(Headers),
-            SecretHeaders = SecretHeader ?? Array.Empty<string>(),
-            UseDefaultCredentials = UseDefaultCredentials,
-            AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
-            ClientCertificate = Certificate,
-            Proxy = Proxy is null ? null : new WebProxy(Proxy) { Credentials = ProxyCredential?.GetNetworkCredential() },
-            NoProxy = NoProxy,
-            MaximumRedirection = MaximumRedirection,
-            FollowCrossOriginRedirect = FollowCrossOriginRedirect,
-            SkipCertificateCheck = SkipCertificateCheck,
-            MaximumResponseBytes = MaximumResponseBytes,
-            AllowedHosts = AllowedHost,
-            BatchIdentity = _durable?.BatchId ?? BatchId ?? string.Empty,
-        };
-        ApplyAuthentication(options);
-        _sender = new RequestSender(options, OnRetry);
+            options = SessionOptionsBinder.Bind(this, InvokeOnPipelineThread);
+        }
+        catch (ParameterConflictException conflict)
+        {
+            ThrowTerminatingError(new ErrorRecord(conflict, conflict.ErrorId, ErrorCategory.InvalidArgument, null));
+            return;
+        }
 
-        // A journal that cannot be written stops the workers as Ctrl+C would, but leaves the pipeline to us.
-        _batchStop = CancellationTokenSource.CreateLinkedTokenSource(StopToken);
-        _runner = new BatchRunner(
-            _sender,
-            ThrottleLimit,
-            OnResult,
-            Ordered ? ThrottleLimit * ReorderWindowPerSlot : null,
-            _durable is null ? null : _durable.BeforeSend,
-            _durable is null ? null : _durable.Record);
-        _runner.Start(_batchStop.Token);
+        try
+        {
+            _session = BatchSession.Open(options, this);
+        }
+        catch (JournalException exception)
+        {
+            ThrowTerminatingError(ResultErrors.ForJournal(exception, options.Journal.JournalPath));
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(new ErrorRecord(exception, JournalErrorIds.Unreadable, ErrorCategory.ReadError, options.Journal.JournalPath));
+        }
+
+        if (_session!.TornJournalLine is { } line)
+        {
+            WriteVerbose(Text.Format(Messages.JournalTornLine, options.Journal.JournalPath, line));
+        }
+
+        _session.Start(StopToken);
         _elapsed.Start();
     }
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess(_sender!.Redactor.Redact(InputObject).ToString(), Messages.SendAction))
+        if (!ShouldProcess(_session!.Redactor.Redact(InputObject).ToString(), Messages.SendAction))
         {
             return;
         }
 
-        StartDurableRun();
-        _taken++;
-
-        // Back-pressure: while the batch is full the pipeline thread waits here, writing results meanwhile.
-        if (!_runner!.TryAdd(InputObject))
+        try
         {
-            WaitWhileWriting(_runner.AddAsync(InputObject, StopToken));
+            // Back-pressure: while the batch is full the pipeline thread waits here, writing results meanwhile.
+            var adding = _session.AddAsync(InputObject, StopToken);
+            if (adding.IsCompleted)
+            {
+                adding.GetAwaiter().GetResult();
+            }
+            else
+            {
+                WaitWhileWriting(adding.AsTask());
+            }
+        }
+        catch (JournalException exception)
+        {
+            ThrowTerminatingError(ResultErrors.ForJournal(exception, JournalPath ?? FailedPath));
         }
 
-        StopOnDurableFault();
+        StopOnFault();
         WriteQueued();
     }
 
     protected override void EndProcessing()
     {
-        _runner!.Complete();
+        _session!.Complete();
         _inputComplete = true;
-        WaitWhileWriting(_runner.Completion);
-        StopOnDurableFault();
+        WaitWhileWriting(_session.Completion);
+        StopOnFault();
         WriteProgress(new ProgressRecord(1, Messages.ProgressActivity, Messages.ProgressDone) { RecordType = ProgressRecordType.Completed });
-
-        BatchSummary summary;
-        lock (_summary)
-        {
-            summary = _summary.Build();
-        }
-
-        WriteInformation(summary, new[] { SummaryTag });
+        WriteInformation(_session.Summary(), new[] { SummaryTag });
     }
-
-    /// <summary>Tag of the information record that carries the batch's <see cref="BatchSummary"/>.</summary>
-    public const string SummaryTag = "BatchSummary";
 
     protected override ProgressRecord? CreateProgress()
     {
-        var done = Interlocked.Read(ref _done);
+        var progress = _session!.Progress;
         var seconds = _elapsed.Elapsed.TotalSeconds;
-        var rate = seconds > 0 ? done / seconds : 0;
-        var status = Text.Format(
-            Messages.ProgressStatus,
-            done,
-            _taken,
-            _taken - done,
-            rate,
-            Interlocked.Read(ref _retries),
-            Interlocked.Read(ref _failed));
-        var progress = new ProgressRecord(1, Messages.ProgressActivity, status);
+        var rate = seconds > 0 ? progress.Done / seconds : 0;
+        var status = Text.Format(Messages.ProgressStatus, progress.Done, progress.Taken, progress.Pending, rate, progress.Retries, progress.Problems);
+        var record = new ProgressRecord(1, Messages.ProgressActivity, status);
 
         // Only once the input has ended is the total known, and with it a percentage and an ETA.
-        if (_inputComplete && _taken > 0)
+        if (_inputComplete && progress.Taken > 0)
         {
-            progress.PercentComplete = (int)(100 * done / _taken);
-            progress.SecondsRemaining = rate > 0 ? (int)((_taken - done) / rate) : -1;
+            record.PercentComplete = (int)(100 * progress.Done / progress.Taken);
+            record.SecondsRemaining = rate > 0 ? (int)(progress.Pending / rate) : -1;
         }
 
-        return progress;
+        return record;
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            // Cancelled already by the bridge; let the workers hand back their records before their sender and
-            // journal go, whether the pipeline ended, was stopped, or was cut short downstream.
-            if (_runner is not null)
-            {
-                _runner.Complete();
-                Task.WhenAny(_runner.Completion, Task.Delay(TimeSpan.FromSeconds(1))).Wait();
-            }
-
-            _sender?.Dispose();
-            _durable?.Dispose();
-            _batchStop?.Dispose();
+            _session?.Dispose();
         }
     }
 
-    private static IReadOnlyDictionary<string, string> HeadersFrom(IDictionary? headers)
+    // The observer's calls come on worker threads: they only queue.
+    void IBatchObserver.OnResult(BatchResult result)
     {
-        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        if (headers is not null)
-        {
-            foreach (DictionaryEntry entry in headers)
-            {
-                result[entry.Key.ToString()!] = entry.Value?.ToString() ?? string.Empty;
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary>Checks the authentication parameters together and puts the credentials into the options.</summary>
-    private void ApplyAuthentication(SenderOptions options)
-    {
-        var scheme = Authentication;
-        if (scheme == BatchAuthentication.None)
-        {
-            scheme = Token is not null || TokenProvider is not null ? BatchAuthentication.Bearer
-                : Credential is not null ? BatchAuthentication.Basic
-                : BatchAuthentication.None;
-        }
-
-        switch (scheme)
-        {
-            case BatchAuthentication.Bearer or BatchAuthentication.OAuth:
-                if (Token is null && TokenProvider is null)
-                {
-                    ThrowParameterError(Messages.TokenRequired, nameof(Token));
-                }
-
-                // The provider's first answer is the starting token; it runs here, on the pipeline thread.
-                var token = Token is not null ? Plain(Token) : RunTokenProvider();
-                options.BearerToken = new BearerToken(
-                    token,
-                    TokenProvider is null ? null : cancellationToken => InvokeOnPipelineThread(RunTokenProvider, cancellationToken));
-                break;
-            case BatchAuthentication.Basic:
-                if (Credential is null)
-                {
-                    ThrowParameterError(Messages.CredentialRequired, nameof(Credential));
-                }
-
-                options.BasicCredential = Credential!.GetNetworkCredential();
-                break;
-        }
-    }
-
-    private string RunTokenProvider()
-    {
-        var output = TokenProvider!.Invoke();
-        var last = output.Count > 0 ? output[output.Count - 1]?.BaseObject : null;
-        return last switch
-        {
-            SecureString secure => Plain(secure),
-            string text when text.Length > 0 => text,
-            _ => throw new PSInvalidOperationException(Messages.TokenProviderReturnedNoToken),
-        };
-    }
-
-    private static string Plain(SecureString secure) => new NetworkCredential(string.Empty, secure).Password;
-
-    private void ThrowParameterError(string message, string parameterName) =>
-        ThrowTerminatingError(new ErrorRecord(
-            new PSArgumentException(message, parameterName),
-            "AuthenticationParameterMissing",
-            ErrorCategory.InvalidArgument,
-            null));
-
-    // Runs on worker threads: only counts and queues.
-    private void OnResult(BatchResult result)
-    {
-        Interlocked.Increment(ref _done);
-        lock (_summary)
-        {
-            _summary.Add(result);
-        }
-
         QueueOutput(result);
-
-        // A skip is an earlier run's success; only the skip of a changed record carries an error to report.
-        if (result.Status != BatchStatus.Succeeded && !(result.Status == BatchStatus.Skipped && result.Error is null))
+        if (BatchSession.NeedsAttention(result) && !(SkipHttpErrorCheck && result.ErrorKind == ErrorKind.HttpStatus))
         {
-            Interlocked.Increment(ref _failed);
-            if (!(SkipHttpErrorCheck && result.ErrorKind == ErrorKind.HttpStatus))
-            {
-                QueueError(ResultErrors.For(result));
-            }
+            QueueError(ResultErrors.For(result));
         }
     }
 
-    // Runs on worker threads: only counts and queues.
-    private void OnRetry(RetryNotice notice)
+    void IBatchObserver.OnRetry(RetryNotice notice) => QueueVerbose(Text.Format(
+        notice.DelayFromServer ? Messages.RetryAnnouncedServer : Messages.RetryAnnouncedBackoff,
+        notice.Record.Id,
+        notice.Record.Method,
+        _session!.Redactor.Redact(notice.Record.Uri),
+        notice.Reason,
+        notice.NextAttempt,
+        notice.Delay.TotalSeconds));
+
+    void IBatchObserver.OnWarning(string message) => QueueWarning(message);
+
+    /// <summary>After the batch stopped on a fault: writes every record's result (the rest end NotSent), then stops with the fault.</summary>
+    private void StopOnFault()
     {
-        Interlocked.Increment(ref _retries);
-        QueueVerbose(Text.Format(
-            notice.DelayFromServer ? Messages.RetryAnnouncedServer : Messages.RetryAnnouncedBackoff,
-            notice.Record.Id,
-            notice.Record.Method,
-            _sender!.Redactor.Redact(notice.Record.Uri),
-            notice.Reason,
-            notice.NextAttempt,
-            notice.Delay.TotalSeconds));
-    }
-
-    /// <summary>Opens the journal and the failed-records file the parameters ask for; null when they ask for none.</summary>
-    private DurableRun? OpenDurableRun()
-    {
-        if (JournalPath is null && FailedPath is null && !Resume)
+        if (_session!.Fault is { } fault)
         {
-            return null;
-        }
-
-        var options = new DurableRunOptions
-        {
-            JournalPath = JournalPath is null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath),
-            Resume = Resume,
-            FailedPath = FailedPath is null ? null : GetUnresolvedProviderPathFromPSPath(FailedPath),
-            BatchId = BatchId,
-            IdempotencyKeyHeader = IdempotencyKeyHeader,
-            RetryNonIdempotent = RetryNonIdempotent,
-            Redactor = new Redactor(SecretHeader),
-        };
-        try
-        {
-            var durable = DurableRun.Open(options, QueueWarning, _ => _batchStop!.Cancel());
-            if (durable.TornJournalLine is { } line)
-            {
-                WriteVerbose(Text.Format(Messages.JournalTornLine, options.JournalPath, line));
-            }
-
-            return durable;
-        }
-        catch (JournalException exception)
-        {
-            ThrowTerminatingError(ResultErrors.ForJournal(exception, options.JournalPath));
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            ThrowTerminatingError(new ErrorRecord(exception, JournalErrorIds.Unreadable, ErrorCategory.ReadError, options.JournalPath));
-        }
-
-        return null;
-    }
-
-    /// <summary>Creates the files at the first record that is really sent, so that -WhatIf leaves them alone.</summary>
-    private void StartDurableRun()
-    {
-        if (_durable is null || _durableStarted)
-        {
-            return;
-        }
-
-        _durableStarted = true;
-        try
-        {
-            _durable.Start();
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            ThrowTerminatingError(new ErrorRecord(exception, JournalErrorIds.Unwritable, ErrorCategory.WriteError, JournalPath ?? FailedPath));
-        }
-    }
-
-    /// <summary>After a journal write failed: writes every record's result (the rest end NotSent), then stops with the failure.</summary>
-    private void StopOnDurableFault()
-    {
-        if (_durable?.Fault is JournalException fault)
-        {
-            _runner!.Complete();
+            _session.Complete();
             _inputComplete = true;
-            WaitWhileWriting(_runner.Completion);
-            ThrowTerminatingError(ResultErrors.ForJournal(fault, JournalPath ?? FailedPath));
+            WaitWhileWriting(_session.Completion);
+            ThrowTerminatingError(fault is JournalException journal
+                ? ResultErrors.ForJournal(journal, JournalPath ?? FailedPath)
+                : new ErrorRecord(fault, "BatchFaulted", ErrorCategory.InvalidOperation, null));
         }
     }
 }

@@ -3,9 +3,11 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Requests;
-using BatchRequest.Engine.Resources;
 using BatchRequest.Model.Requests;
+using BatchRequest.Resources;
+using EngineMessages = BatchRequest.Engine.Resources.Messages;
 
 namespace BatchRequest.Conversion;
 
@@ -17,7 +19,6 @@ namespace BatchRequest.Conversion;
 /// </summary>
 internal static class ObjectRequestReader
 {
-    private const string HeaderPrefix = "Header.";
 
     /// <summary>Whether <paramref name="value"/> is the kind of object that can describe a request.</summary>
     public static bool IsRequestLike(object? value)
@@ -30,7 +31,8 @@ internal static class ObjectRequestReader
 
         // A typed object qualifies when it has a Uri or Url property; strings, numbers and the like never do.
         return unwrapped is not null && !(unwrapped is string || unwrapped.GetType().IsPrimitive) &&
-            (PSObject.AsPSObject(unwrapped).Properties["Uri"] is not null || PSObject.AsPSObject(unwrapped).Properties["Url"] is not null);
+            (PSObject.AsPSObject(unwrapped).Properties[RequestSchema.ColumnOf(RequestField.Uri)] is not null
+             || PSObject.AsPSObject(unwrapped).Properties[RequestSchema.UriAlias] is not null);
     }
 
     public static RequestEntry Read(object value, Uri? baseUri = null)
@@ -43,33 +45,35 @@ internal static class ObjectRequestReader
             return Build(draft, baseUri);
         }
 
-        var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var values = new Dictionary<RequestField, object?>();
         var headers = new List<KeyValuePair<string, string>>();
         foreach (var property in properties)
         {
-            if (property.Key.StartsWith(HeaderPrefix, StringComparison.OrdinalIgnoreCase) && property.Key.Length > HeaderPrefix.Length)
+            if (RequestSchema.HeaderNameOf(property.Key) is { } name)
             {
                 if (TextOf(property.Value) is { } header)
                 {
-                    headers.Add(new KeyValuePair<string, string>(property.Key.Substring(HeaderPrefix.Length), header));
+                    headers.Add(new KeyValuePair<string, string>(name, header));
                 }
             }
-            else
+            else if (RequestSchema.FieldOf(property.Key) is { } field
+                && !(field == RequestField.Uri && values.ContainsKey(field) && property.Key.Equals(RequestSchema.UriAlias, StringComparison.OrdinalIgnoreCase)))
             {
-                values[property.Key] = property.Value;
+                // Uri wins over its alias Url, whichever comes first; other properties are not part of the request.
+                values[field] = property.Value;
             }
         }
 
         return Build(
             Draft(
-                TextOf(Get(values, "Id")),
-                TextOf(Get(values, "Method")),
-                TextOf(Get(values, "Uri") ?? Get(values, "Url")),
-                Get(values, "Headers"),
-                Get(values, "Body"),
-                TextOf(Get(values, "ContentType")),
-                Get(values, "TimeoutSec"),
-                TextOf(Get(values, "IdempotencyKey")),
+                TextOf(Get(values, RequestField.Id)),
+                TextOf(Get(values, RequestField.Method)),
+                TextOf(Get(values, RequestField.Uri)),
+                Get(values, RequestField.Headers),
+                Get(values, RequestField.Body),
+                TextOf(Get(values, RequestField.ContentType)),
+                Get(values, RequestField.TimeoutSec),
+                TextOf(Get(values, RequestField.IdempotencyKey)),
                 headers),
             baseUri);
     }
@@ -129,7 +133,7 @@ internal static class ObjectRequestReader
             var value = Unwrap(pair.Value);
             if (value is null || value is IDictionary || value is PSCustomObject || (value is IEnumerable && value is not string))
             {
-                draft.Fail(RequestErrorIds.InvalidHeader, Text.Format(Messages.HeaderNotString, pair.Key));
+                draft.Fail(RequestErrorIds.InvalidHeader, Text.Format(EngineMessages.HeaderNotString, pair.Key));
                 continue;
             }
 
@@ -178,7 +182,7 @@ internal static class ObjectRequestReader
                 draft.TimeoutSec = number.ToDouble(CultureInfo.InvariantCulture);
                 return;
             default:
-                draft.Fail(RequestErrorIds.InvalidProperty, Text.Format(Messages.PropertyWrongType, "TimeoutSec", "number"));
+                draft.Fail(RequestErrorIds.InvalidProperty, Text.Format(EngineMessages.PropertyWrongType, RequestSchema.ColumnOf(RequestField.TimeoutSec), "number"));
                 return;
         }
     }
@@ -222,8 +226,8 @@ internal static class ObjectRequestReader
         return pairs;
     }
 
-    private static object? Get(Dictionary<string, object?> values, string name) =>
-        values.TryGetValue(name, out var value) ? value : null;
+    private static object? Get(Dictionary<RequestField, object?> values, RequestField field) =>
+        values.TryGetValue(field, out var value) ? value : null;
 
     private static object? Unwrap(object? value) =>
         value is PSObject wrapped ? (wrapped.BaseObject is PSCustomObject ? wrapped : wrapped.BaseObject) : value;

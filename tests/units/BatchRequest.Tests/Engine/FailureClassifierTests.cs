@@ -1,3 +1,4 @@
+using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Model.Results;
 
@@ -46,7 +47,7 @@ public sealed class FailureClassifierTests
     [InlineData("POST", false)]
     [InlineData("PATCH", false)]
     public void IsIdempotent_Method_MatchesRfc(string method, bool expected) =>
-        Assert.Equal(expected, FailureClassifier.IsIdempotent(method));
+        Assert.Equal(expected, ResendRule.IsIdempotent(method));
 
     [Fact]
     public void KindOf_SocketRefusedInsideHttpRequestException_IsConnectFailed()

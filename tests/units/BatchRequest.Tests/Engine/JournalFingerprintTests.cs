@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Sending;
@@ -99,7 +100,7 @@ public sealed class JournalFingerprintTests
     public async Task Derive_IsTheKeyTheSenderSends()
     {
         _loopback.Server.Stats.Reset();
-        using var sender = new RequestSender(new SenderOptions { IdempotencyKeyHeader = "Idempotency-Key", BatchIdentity = "nightly" });
+        using var sender = new RequestSender(new SenderOptions { IdempotencyKeyHeader = "Idempotency-Key" }, batchIdentity: "nightly");
 
         await sender.SendAsync(new RequestRecord("k1", "POST", _loopback.Url("delay/1?id=k1")), CancellationToken.None);
 

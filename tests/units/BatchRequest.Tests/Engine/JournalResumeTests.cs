@@ -1,5 +1,6 @@
 using System.Text;
 using BatchRequest.Engine.Journal;
+using BatchRequest.Engine.Requests;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
@@ -9,6 +10,9 @@ namespace BatchRequest.Tests.Engine;
 public sealed class JournalResumeTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("batchrequest-resume-").FullName;
+
+    // How the run under test keys its records, as its sender would.
+    private RecordIdentity _identity = new(null, false, string.Empty);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -47,7 +51,7 @@ public sealed class JournalResumeTests : IDisposable
 
         using var run = Resume(lines, keyed ? "Idempotency-Key" : null);
 
-        var decided = run.BeforeSend(record);
+        var decided = run.BeforeSend(_identity.Prepare(record));
 
         Assert.Equal(expected, decided?.Status);
         Assert.Equal(0, decided?.Attempts ?? 0);
@@ -65,7 +69,7 @@ public sealed class JournalResumeTests : IDisposable
         };
         using var run = Resume(lines);
 
-        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(record)?.Status);
+        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(_identity.Prepare(record))?.Status);
     }
 
     [Fact]
@@ -75,13 +79,13 @@ public sealed class JournalResumeTests : IDisposable
         var warnings = new List<string>();
         using var run = Resume([RunLine("b1"), SendingLine(old), ResultLine(old, BatchStatus.Succeeded, 201)], warn: warnings.Add);
 
-        var decided = run.BeforeSend(Record("a", "POST", body: "v2"));
+        var decided = run.BeforeSend(_identity.Prepare(Record("a", "POST", body: "v2")));
 
         Assert.Equal(BatchStatus.Skipped, decided?.Status);
         Assert.NotNull(decided?.Error);
         Assert.Equal(201, decided?.StatusCode);
         Assert.Empty(warnings);
-        Assert.Null(run.BeforeSend(old)?.Error);
+        Assert.Null(run.BeforeSend(_identity.Prepare(old))?.Error);
     }
 
     [Fact]
@@ -91,7 +95,7 @@ public sealed class JournalResumeTests : IDisposable
         var warnings = new List<string>();
         using var run = Resume([RunLine("b1"), SendingLine(old), ResultLine(old, BatchStatus.Failed, 400)], warn: warnings.Add);
 
-        Assert.Null(run.BeforeSend(Record("a", "GET", body: "v2")));
+        Assert.Null(run.BeforeSend(_identity.Prepare(Record("a", "GET", body: "v2"))));
         Assert.Single(warnings);
     }
 
@@ -167,11 +171,12 @@ public sealed class JournalResumeTests : IDisposable
     {
         var path = Path.Combine(_directory, "new.ndjson");
         var record = Record("a", "POST");
-        using (var run = DurableRun.Open(new DurableRunOptions { JournalPath = path, BatchId = "b9", IdempotencyKeyHeader = "Idempotency-Key" }))
+        using (var run = DurableRun.Open(new DurableRunOptions { JournalPath = path, BatchId = "b9" }))
         {
+            var outgoing = new RecordIdentity("Idempotency-Key", false, run.BatchId).Prepare(record);
             run.Start();
-            Assert.Null(run.BeforeSend(record));
-            run.Record(new BatchResult(record, BatchStatus.Succeeded) { StatusCode = 201, Attempts = 1, StartTime = DateTimeOffset.UtcNow });
+            Assert.Null(run.BeforeSend(outgoing));
+            run.Record(outgoing, new BatchResult(record, BatchStatus.Succeeded) { StatusCode = 201, Attempts = 1, StartTime = DateTimeOffset.UtcNow });
         }
 
         var entries = JournalReader.Read(path).ToList();
@@ -195,10 +200,10 @@ public sealed class JournalResumeTests : IDisposable
         {
             run.Start();
             Assert.False(File.Exists(failed));
-            run.Record(new BatchResult(ok, BatchStatus.Succeeded) { Attempts = 1 });
+            run.Record(_identity.Prepare(ok), new BatchResult(ok, BatchStatus.Succeeded) { Attempts = 1 });
             Assert.False(File.Exists(failed));
-            run.Record(new BatchResult(bad, BatchStatus.OutcomeUnknown) { Attempts = 1 });
-            run.Record(new BatchResult(ok, BatchStatus.Skipped));
+            run.Record(_identity.Prepare(bad), new BatchResult(bad, BatchStatus.OutcomeUnknown) { Attempts = 1 });
+            run.Record(_identity.Prepare(ok), new BatchResult(ok, BatchStatus.Skipped));
         }
 
         var line = Assert.Single(File.ReadAllLines(failed));
@@ -215,9 +220,9 @@ public sealed class JournalResumeTests : IDisposable
         run.Start();
         Directory.Delete(folder);
 
-        run.Record(new BatchResult(Record("a", "GET"), BatchStatus.Failed) { Attempts = 1 });
-        run.Record(new BatchResult(Record("b", "GET"), BatchStatus.Failed) { Attempts = 1 });
-        var next = run.BeforeSend(Record("c", "GET"));
+        run.Record(_identity.Prepare(Record("a", "GET")), new BatchResult(Record("a", "GET"), BatchStatus.Failed) { Attempts = 1 });
+        run.Record(_identity.Prepare(Record("b", "GET")), new BatchResult(Record("b", "GET"), BatchStatus.Failed) { Attempts = 1 });
+        var next = run.BeforeSend(_identity.Prepare(Record("c", "GET")));
 
         var fault = Assert.IsType<JournalException>(Assert.Single(faults));
         Assert.Equal(JournalErrorIds.Unwritable, fault.ErrorId);
@@ -227,7 +232,8 @@ public sealed class JournalResumeTests : IDisposable
 
     private DurableRun Resume(IEnumerable<string> lines, string? keyHeader = null, Action<string>? warn = null)
     {
-        var run = DurableRun.Open(new DurableRunOptions { JournalPath = Journal(lines), Resume = true, IdempotencyKeyHeader = keyHeader }, warn);
+        var run = DurableRun.Open(new DurableRunOptions { JournalPath = Journal(lines), Resume = true }, warn: warn);
+        _identity = new RecordIdentity(keyHeader, false, run.BatchId);
         run.Start();
         return run;
     }
@@ -268,7 +274,7 @@ public sealed class JournalResumeTests : IDisposable
         };
         using var run = Resume(lines);
 
-        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(record)?.Status);
+        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(_identity.Prepare(record))?.Status);
     }
 }
 

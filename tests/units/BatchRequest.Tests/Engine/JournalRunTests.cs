@@ -1,5 +1,6 @@
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Sending;
+using BatchRequest.Engine.Session;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
 
@@ -40,26 +41,41 @@ public sealed class JournalRunTests : IDisposable
 
     private static async Task<List<BatchResult>> RunAsync(DurableRunOptions durableOptions, IEnumerable<RequestRecord> records, bool ordered)
     {
-        var results = new List<BatchResult>();
-        using var durable = DurableRun.Open(durableOptions);
-        using var sender = new RequestSender(new SenderOptions { ThrottleLimit = 4, MaximumRetryCount = 0, BatchIdentity = durable.BatchId });
-        var runner = new BatchRunner(
-            sender,
-            4,
-            r => { lock (results) { results.Add(r); } },
-            ordered ? 8 : null,
-            durable.BeforeSend,
-            durable.Record);
-        durable.Start();
-        runner.Start(CancellationToken.None);
+        var options = new BatchSessionOptions { Admission = { ThrottleLimit = 4 }, Sending = { MaximumRetryCount = 0 }, Ordered = ordered };
+        options.Journal.JournalPath = durableOptions.JournalPath;
+        options.Journal.Resume = durableOptions.Resume;
+        var results = new ResultList();
+        using var session = BatchSession.Open(options, results);
+        session.Start(CancellationToken.None);
         foreach (var record in records)
         {
-            await runner.AddAsync(record, CancellationToken.None);
+            await session.AddAsync(record, CancellationToken.None);
         }
 
-        runner.Complete();
-        await runner.Completion.WaitAsync(TimeSpan.FromSeconds(60));
-        return results;
+        session.Complete();
+        await session.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        return results.Items;
+    }
+
+    private sealed class ResultList : IBatchObserver
+    {
+        public List<BatchResult> Items { get; } = [];
+
+        public void OnResult(BatchResult result)
+        {
+            lock (Items)
+            {
+                Items.Add(result);
+            }
+        }
+
+        public void OnRetry(RetryNotice notice)
+        {
+        }
+
+        public void OnWarning(string message)
+        {
+        }
     }
 
     private RequestRecord Get(string path) => new(path.Split("id=")[1], "GET", _loopback.Url(path));

@@ -1,5 +1,6 @@
+using BatchRequest.Engine.Admission;
 using BatchRequest.Engine.Reporting;
-using BatchRequest.Engine.Sending;
+using BatchRequest.Engine.Running;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
 using Microsoft.Extensions.Time.Testing;

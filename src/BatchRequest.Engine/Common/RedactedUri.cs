@@ -1,7 +1,7 @@
 using System;
 using System.Linq;
 
-namespace BatchRequest.Engine.Journal;
+namespace BatchRequest.Engine.Common;
 
 /// <summary>A URI as a journal may keep it: query values, which often carry tokens, replaced by <c>***</c>.</summary>
 internal static class RedactedUri

@@ -2,9 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Management.Automation;
-using BatchRequest.Engine.Resources;
+using BatchRequest.Engine.Common;
+using BatchRequest.Resources;
 
-namespace BatchRequest.Commands;
+namespace BatchRequest.Binding;
 
 /// <summary>Resolves -Path (wildcards) and -LiteralPath through the session state, FileSystem provider only.</summary>
 internal static class FileSystemPaths

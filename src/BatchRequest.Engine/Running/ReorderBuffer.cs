@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace BatchRequest.Engine.Sending;
+namespace BatchRequest.Engine.Running;
 
 /// <summary>
 /// Releases items in sequence order although they arrive in any order. Holds only the items that wait for an

@@ -2,7 +2,7 @@ using System;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace BatchRequest.Engine.Journal;
+namespace BatchRequest.Engine.Common;
 
 /// <summary>SHA-256 of UTF-8 text as lowercase hex.</summary>
 internal static class Hex

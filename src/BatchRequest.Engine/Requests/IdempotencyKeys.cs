@@ -1,7 +1,7 @@
-using BatchRequest.Engine.Journal;
+using BatchRequest.Engine.Common;
 using BatchRequest.Model.Requests;
 
-namespace BatchRequest.Engine.Sending;
+namespace BatchRequest.Engine.Requests;
 
 /// <summary>
 /// The idempotency key a record carries under -IdempotencyKeyHeader: its own, or one derived from batch identity

@@ -3,13 +3,13 @@ using System.Collections.Concurrent;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace BatchRequest.Engine.Sending;
+namespace BatchRequest.Engine.Admission;
 
 /// <summary>
 /// Holds back every attempt to a host that answered 429 or 503 with Retry-After, so that all workers wait
 /// out the server's demand together instead of stampeding back one by one.
 /// </summary>
-internal sealed class HostPauseGate
+internal sealed class HostPauseGate : IAdmission
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _resumeAt = new(StringComparer.OrdinalIgnoreCase);
     private readonly TimeProvider _time;
@@ -27,6 +27,16 @@ internal sealed class HostPauseGate
     public Task WaitAsync(string host, CancellationToken cancellationToken) =>
         Remaining(host) > TimeSpan.Zero ? WaitOutAsync(host, cancellationToken) : Task.CompletedTask;
 
+    public async ValueTask<IAdmissionTicket> AdmitAsync(string host, CancellationToken cancellationToken)
+    {
+        await WaitAsync(host, cancellationToken).ConfigureAwait(false);
+        return new Ticket(this, host);
+    }
+
+    public void Dispose()
+    {
+    }
+
     // Looks again after each wait: another answer may have extended the pause meanwhile.
     private async Task WaitOutAsync(string host, CancellationToken cancellationToken)
     {
@@ -39,4 +49,28 @@ internal sealed class HostPauseGate
 
     private TimeSpan Remaining(string host) =>
         _resumeAt.TryGetValue(host, out var until) ? until - _time.GetUtcNow() : TimeSpan.Zero;
+
+    private sealed class Ticket : IAdmissionTicket
+    {
+        private readonly HostPauseGate _gate;
+        private readonly string _host;
+
+        public Ticket(HostPauseGate gate, string host)
+        {
+            _gate = gate;
+            _host = host;
+        }
+
+        public void Complete(AttemptFeedback feedback)
+        {
+            if (feedback.RetryAfter is { } wait)
+            {
+                _gate.Pause(_host, wait);
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 }

@@ -2,9 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using BatchRequest.Engine.Common;
 using BatchRequest.Model.Requests;
 
-namespace BatchRequest.Engine.Journal;
+namespace BatchRequest.Engine.Requests;
 
 /// <summary>
 /// A stable SHA-256 (lowercase hex) of what a record sends: method, URI, headers sorted by name, content type and

@@ -1,4 +1,4 @@
-namespace BatchRequest.Commands;
+namespace BatchRequest.Binding;
 
 /// <summary>Values of Invoke-BatchRequest -Authentication, named as in Invoke-RestMethod.</summary>
 public enum BatchAuthentication

@@ -1,8 +1,8 @@
 using System.Globalization;
 
-namespace BatchRequest.Engine.Resources;
+namespace BatchRequest.Engine.Common;
 
-/// <summary>Fills the templates of <see cref="Messages"/> for the user's culture.</summary>
+/// <summary>Fills a message template (from a resource file) for the user's culture.</summary>
 internal static class Text
 {
     public static string Format(string template, params object?[] args) =>

@@ -1,0 +1,27 @@
+using System;
+
+namespace BatchRequest.Engine.Admission;
+
+/// <summary>What limits the pace of a batch, as the cmdlet's parameters say.</summary>
+public sealed class AdmissionOptions
+{
+    /// <summary>Attempts in flight at once, and connections per host.</summary>
+    public int ThrottleLimit { get; set; } = 10;
+
+    /// <summary>Most attempts started per second, retries included; null for no rate limit.</summary>
+    public double? RequestsPerSecond { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        if (ThrottleLimit <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ThrottleLimit), ThrottleLimit, null);
+        }
+
+        if (RequestsPerSecond is { } rate && (!(rate > 0) || double.IsInfinity(rate)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RequestsPerSecond), rate, null);
+        }
+    }
+}

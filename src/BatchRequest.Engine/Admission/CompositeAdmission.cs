@@ -1,0 +1,86 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace BatchRequest.Engine.Admission;
+
+/// <summary>Several admissions in order: an attempt starts once each has let it through, and each learns its end.</summary>
+public sealed class CompositeAdmission : IAdmission
+{
+    private readonly IAdmission[] _parts;
+
+    /// <param name="parts">Asked in this order; ask the one that only waits (a host pause) before the ones that hold.</param>
+    public CompositeAdmission(IEnumerable<IAdmission> parts) => _parts = parts.ToArray();
+
+    /// <summary>The admission a batch's options ask for: pauses, then the throttle, then the rate.</summary>
+    public static CompositeAdmission For(AdmissionOptions options, TimeProvider time)
+    {
+        options.Validate();
+        var parts = new List<IAdmission> { new HostPauseGate(time), new ConcurrencyAdmission(options.ThrottleLimit) };
+        if (options.RequestsPerSecond is { } rate)
+        {
+            // After the slot: a start paced while holding a slot reaches the server at the pace, not in a bunch.
+            parts.Add(new RateAdmission(rate));
+        }
+
+        return new CompositeAdmission(parts);
+    }
+
+    public async ValueTask<IAdmissionTicket> AdmitAsync(string host, CancellationToken cancellationToken)
+    {
+        var tickets = new IAdmissionTicket[_parts.Length];
+        var held = 0;
+        try
+        {
+            for (; held < _parts.Length; held++)
+            {
+                tickets[held] = await _parts[held].AdmitAsync(host, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new Ticket(tickets);
+        }
+        catch
+        {
+            // A wait that was cancelled gives back what the earlier parts had granted.
+            for (var i = held - 1; i >= 0; i--)
+            {
+                tickets[i].Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var part in _parts)
+        {
+            part.Dispose();
+        }
+    }
+
+    private sealed class Ticket : IAdmissionTicket
+    {
+        private readonly IAdmissionTicket[] _tickets;
+
+        public Ticket(IAdmissionTicket[] tickets) => _tickets = tickets;
+
+        public void Complete(AttemptFeedback feedback)
+        {
+            foreach (var ticket in _tickets)
+            {
+                ticket.Complete(feedback);
+            }
+        }
+
+        public void Dispose()
+        {
+            for (var i = _tickets.Length - 1; i >= 0; i--)
+            {
+                _tickets[i].Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using BatchRequest.Engine.Common;
+using BatchRequest.Engine.Resources;
+using BatchRequest.Engine.Security;
+using BatchRequest.Model.Results;
+
+namespace BatchRequest.Engine.Sending;
+
+/// <summary>
+/// One attempt at the wire: sends the record, follows its redirects here rather than in the handler (which would
+/// carry custom secret headers to another host), answers a 401 once with a fresh token, and reads the answer.
+/// </summary>
+internal sealed class AttemptExchange
+{
+    private readonly HttpClient _client;
+    private readonly SenderOptions _options;
+    private readonly Redactor _redactor;
+    private readonly RequestMessageBuilder _messages;
+    private readonly AnswerReader _reader;
+    private readonly HashSet<string>? _allowedHosts;
+
+    public AttemptExchange(HttpClient client, SenderOptions options, Redactor redactor, TimeProvider time)
+    {
+        _client = client;
+        _options = options;
+        _redactor = redactor;
+        _messages = new RequestMessageBuilder(options, redactor);
+        _reader = new AnswerReader(options, time);
+        _allowedHosts = options.AllowedHosts is { } hosts ? new HashSet<string>(hosts, StringComparer.OrdinalIgnoreCase) : null;
+    }
+
+    /// <summary>Refuses a host outside the allow-list, and credentials over plain http unless allowed.</summary>
+    public void EnsureMaySend(Uri uri, bool carriesCredentials)
+    {
+        if (_allowedHosts is not null && !_allowedHosts.Contains(uri.IdnHost))
+        {
+            throw new PolicyException(ErrorKind.HostNotAllowed, Text.Format(Messages.HostNotAllowed, uri.IdnHost));
+        }
+
+        if (carriesCredentials && HasCredentials && uri.Scheme == Uri.UriSchemeHttp && !_options.AllowUnencryptedAuthentication)
+        {
+            throw new PolicyException(ErrorKind.InsecureAuthentication, Messages.CredentialsOverHttpRefused);
+        }
+    }
+
+    /// <param name="cancellationToken">The record's budget and the batch's stop; the attempt's own timers are inside.</param>
+    public async Task<HttpAnswer> RunAsync(OutgoingRecord outgoing, CancellationToken cancellationToken)
+    {
+        // One timer per attempt: it bounds each wait for headers, then each read of the body.
+        using var attemptTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var response = await SendFollowingRedirectsAsync(outgoing, attemptTimer, cancellationToken).ConfigureAwait(false);
+        return await _reader.ReadAsync(response, attemptTimer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool HasCredentials => _options.BearerToken is not null || _options.BasicCredential is not null || _options.UseDefaultCredentials;
+
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(
+        OutgoingRecord outgoing,
+        CancellationTokenSource attemptTimer,
+        CancellationToken cancellationToken)
+    {
+        var record = outgoing.Record;
+        var hop = new Hop(record.Uri, record.Method, record.Body is not null, CarriesSecrets: true);
+        var refreshed = false;
+        for (var hops = 0; ; )
+        {
+            var token = hop.CarriesSecrets ? _options.BearerToken?.Current : null;
+            using var request = _messages.Build(outgoing, hop, token);
+            HttpResponseMessage response;
+            try
+            {
+                attemptTimer.CancelAfter(_options.ConnectionTimeout);
+                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimer.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new AttemptTimeoutException(Text.Format(Messages.HeadersTimedOut, _options.ConnectionTimeout.TotalSeconds));
+            }
+
+            var status = (int)response.StatusCode;
+            if (status == 401 && token is not null && !refreshed && _options.BearerToken!.CanRefresh)
+            {
+                response.Dispose();
+
+                // The refresh may wait for the pipeline thread; that time belongs to no request.
+                attemptTimer.CancelAfter(Timeout.InfiniteTimeSpan);
+                await _options.BearerToken.RefreshAsync(token, cancellationToken).ConfigureAwait(false);
+                refreshed = true;
+                continue;
+            }
+
+            if (!RedirectPolicy.IsRedirect(status) || response.Headers.Location is not { } location || _options.MaximumRedirection == 0)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            if (++hops > _options.MaximumRedirection)
+            {
+                throw new PolicyException(ErrorKind.TooManyRedirects, Text.Format(Messages.TooManyRedirects, _options.MaximumRedirection));
+            }
+
+            hop = NextHop(hop, new Uri(hop.Uri, location), status);
+        }
+    }
+
+    private Hop NextHop(Hop from, Uri to, int statusCode)
+    {
+        var shown = _redactor.Redact(to);
+        if (RedirectPolicy.IsDowngrade(from.Uri, to))
+        {
+            throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectDowngradeRefused, shown));
+        }
+
+        var sameOrigin = RedirectPolicy.IsSameOrigin(from.Uri, to);
+        if (!sameOrigin && !_options.FollowCrossOriginRedirect)
+        {
+            throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectCrossOriginRefused, shown));
+        }
+
+        // The connection pool answers challenges with these on every host; they cannot be dropped for one hop.
+        if (!sameOrigin && (_options.UseDefaultCredentials || _options.ClientCertificate is not null))
+        {
+            throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectCrossOriginWithHandlerCredentials, shown));
+        }
+
+        var carriesSecrets = from.CarriesSecrets && sameOrigin;
+        EnsureMaySend(to, carriesSecrets);
+        var method = RedirectPolicy.NextMethod(statusCode, from.Method);
+        return new Hop(to, method, from.SendsBody && method == from.Method, carriesSecrets);
+    }
+}

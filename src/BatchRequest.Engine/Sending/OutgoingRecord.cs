@@ -1,0 +1,42 @@
+using System.Threading;
+using BatchRequest.Engine.Requests;
+using BatchRequest.Model.Requests;
+
+namespace BatchRequest.Engine.Sending;
+
+/// <summary>
+/// A record on its way through the batch, with what the sender and the journal both need computed once: the
+/// idempotency key it is sent with, whether it may be sent twice, its fingerprint, and how many attempts left.
+/// </summary>
+public sealed class OutgoingRecord
+{
+    private string? _fingerprint;
+    private int _attempts;
+
+    internal OutgoingRecord(RequestRecord record, string? idempotencyKey, bool safeToRepeat)
+    {
+        Record = record;
+        IdempotencyKey = idempotencyKey;
+        SafeToRepeat = safeToRepeat;
+    }
+
+    /// <summary>The record as read, secrets included.</summary>
+    public RequestRecord Record { get; }
+
+    /// <summary>The key sent in the idempotency key header; null when no such header is in use.</summary>
+    public string? IdempotencyKey { get; }
+
+    /// <summary>Sending it twice is harmless without a key: an idempotent method, or the caller allowed it.</summary>
+    public bool SafeToRepeat { get; }
+
+    /// <summary>It may be sent again after a failure that may have reached the server.</summary>
+    public bool MayResend => SafeToRepeat || IdempotencyKey is not null;
+
+    /// <summary>SHA-256 of what the record sends (<see cref="RecordFingerprint"/>), computed on first use.</summary>
+    public string Fingerprint => _fingerprint ??= RecordFingerprint.Of(Record);
+
+    /// <summary>Attempts that started to leave the machine so far.</summary>
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    internal void CountAttempt() => Interlocked.Increment(ref _attempts);
+}
