@@ -12,7 +12,7 @@ namespace BatchRequest.TestServer;
 /// A real HTTP server on 127.0.0.1 with endpoints that delay, fail, throttle and count. Every endpoint takes
 /// <c>?id=</c> (recorded in the ledger) and <c>?delay=ms</c> (waited before answering).
 /// </summary>
-public sealed class LoopbackServer : IAsyncDisposable
+public sealed partial class LoopbackServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _attemptsByKey = new();
@@ -67,6 +67,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         server.Map();
         server.MapFaults();
         server.MapSecurity();
+        server.MapOverload();
         await app.StartAsync();
 
         // Kestrel lists the addresses in the order the listeners were declared.
@@ -131,6 +132,7 @@ public sealed class LoopbackServer : IAsyncDisposable
             Stats.Reset();
             _attemptsByKey.Clear();
             Interlocked.Exchange(ref _throttleUntilTicks, 0);
+            ResetOverload();
             return Results.NoContent();
         });
         app.MapGet("/ledger", () => Results.Json(Stats.Ledger));
