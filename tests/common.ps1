@@ -79,3 +79,5 @@ function New-RequestFile {
     ConvertTo-Json -InputObject $Records -Depth 5 | Set-Content -LiteralPath $Path -Encoding utf8NoBOM
     $Path
 }
+
+. (Join-Path $PSScriptRoot 'services.ps1')

@@ -8,7 +8,7 @@ namespace BatchRequest.TestServer;
 /// A real HTTP server on 127.0.0.1 with endpoints that delay, fail, throttle and count. Every endpoint takes
 /// <c>?id=</c> (recorded in the ledger) and <c>?delay=ms</c> (waited before answering).
 /// </summary>
-public sealed class LoopbackServer : IAsyncDisposable
+public sealed partial class LoopbackServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _attemptsByKey = new();
@@ -63,6 +63,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         server.Map();
         server.MapFaults();
         server.MapSecurity();
+        server.MapOverload();
         await app.StartAsync();
 
         // Kestrel lists the addresses in the order the listeners were declared.
@@ -127,6 +128,7 @@ public sealed class LoopbackServer : IAsyncDisposable
             Stats.Reset();
             _attemptsByKey.Clear();
             Interlocked.Exchange(ref _throttleUntilTicks, 0);
+            ResetOverload();
             return Results.NoContent();
         });
         app.MapGet("/ledger", () => Results.Json(Stats.Ledger));

@@ -26,6 +26,14 @@ public sealed class ServerStats
     private long _openConnections;
     private long _maxOpenConnections;
 
+    // The overload routes (/capped, /paced): one counter set, since a test uses one cap or one pace at a time.
+    private long _cappedInFlight;
+    private long _cappedServed;
+    private long _cappedRejected;
+    private long _cappedMaxInFlight;
+    private long _pacedAccepted;
+    private long _pacedRejected;
+
     public long Served => Interlocked.Read(ref _served);
 
     public long InFlight => Interlocked.Read(ref _inFlight);
@@ -56,6 +64,37 @@ public sealed class ServerStats
 
     public void ConnectionClosed() => Interlocked.Decrement(ref _openConnections);
 
+    /// <summary>Takes one of <paramref name="limit"/> slots, or counts a rejection when all are taken.</summary>
+    /// <returns>The requests in service with this one, or 0 when it was turned away.</returns>
+    public long TryEnterCapped(int limit)
+    {
+        var inFlight = Interlocked.Increment(ref _cappedInFlight);
+        if (inFlight > limit)
+        {
+            Interlocked.Decrement(ref _cappedInFlight);
+            Interlocked.Increment(ref _cappedRejected);
+            return 0;
+        }
+
+        Interlocked.Increment(ref _cappedServed);
+        RaiseMax(ref _cappedMaxInFlight, inFlight);
+        return inFlight;
+    }
+
+    public void LeaveCapped() => Interlocked.Decrement(ref _cappedInFlight);
+
+    public void Paced(bool accepted)
+    {
+        if (accepted)
+        {
+            Interlocked.Increment(ref _pacedAccepted);
+        }
+        else
+        {
+            Interlocked.Increment(ref _pacedRejected);
+        }
+    }
+
     /// <summary>Starts a new measurement; open connections stay counted as open.</summary>
     public void Reset()
     {
@@ -64,6 +103,11 @@ public sealed class ServerStats
         Interlocked.Exchange(ref _maxInFlight, Interlocked.Read(ref _inFlight));
         _requestConnections.Clear();
         Interlocked.Exchange(ref _maxOpenConnections, Interlocked.Read(ref _openConnections));
+        Interlocked.Exchange(ref _cappedServed, 0);
+        Interlocked.Exchange(ref _cappedRejected, 0);
+        Interlocked.Exchange(ref _cappedMaxInFlight, Interlocked.Read(ref _cappedInFlight));
+        Interlocked.Exchange(ref _pacedAccepted, 0);
+        Interlocked.Exchange(ref _pacedRejected, 0);
     }
 
     public object Snapshot() => new
@@ -73,6 +117,11 @@ public sealed class ServerStats
         maxInFlight = MaxInFlight,
         connections = Connections,
         maxOpenConnections = MaxOpenConnections,
+        cappedServed = Interlocked.Read(ref _cappedServed),
+        cappedRejected = Interlocked.Read(ref _cappedRejected),
+        cappedMaxInFlight = Interlocked.Read(ref _cappedMaxInFlight),
+        pacedAccepted = Interlocked.Read(ref _pacedAccepted),
+        pacedRejected = Interlocked.Read(ref _pacedRejected),
     };
 
     private static void RaiseMax(ref long max, long value)
