@@ -45,6 +45,13 @@ public sealed class ServerStats
 
     public long MaxOpenConnections => Interlocked.Read(ref _maxOpenConnections);
 
+    /// <summary>Requests /capped served, and turned away with 503, since the last reset.</summary>
+    public long CappedServed => Interlocked.Read(ref _cappedServed);
+
+    public long CappedRejected => Interlocked.Read(ref _cappedRejected);
+
+    public long CappedMaxInFlight => Interlocked.Read(ref _cappedMaxInFlight);
+
     public IReadOnlyCollection<Arrival> Ledger => _ledger.ToArray();
 
     public void Arrived(Arrival arrival, string connectionId)
@@ -117,9 +124,9 @@ public sealed class ServerStats
         maxInFlight = MaxInFlight,
         connections = Connections,
         maxOpenConnections = MaxOpenConnections,
-        cappedServed = Interlocked.Read(ref _cappedServed),
-        cappedRejected = Interlocked.Read(ref _cappedRejected),
-        cappedMaxInFlight = Interlocked.Read(ref _cappedMaxInFlight),
+        cappedServed = CappedServed,
+        cappedRejected = CappedRejected,
+        cappedMaxInFlight = CappedMaxInFlight,
         pacedAccepted = Interlocked.Read(ref _pacedAccepted),
         pacedRejected = Interlocked.Read(ref _pacedRejected),
     };

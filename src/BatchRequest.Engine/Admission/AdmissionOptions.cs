@@ -8,6 +8,9 @@ public sealed class AdmissionOptions
     /// <summary>Attempts in flight at once, and connections per host.</summary>
     public int ThrottleLimit { get; set; } = 10;
 
+    /// <summary>Find each host's capacity: <see cref="ThrottleLimit"/> becomes the ceiling of a limit that adapts.</summary>
+    public bool AdaptiveThrottle { get; set; }
+
     /// <summary>Most attempts started per second, retries included; null for no rate limit.</summary>
     public double? RequestsPerSecond { get; set; }
 

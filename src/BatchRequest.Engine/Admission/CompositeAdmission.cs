@@ -14,19 +14,29 @@ public sealed class CompositeAdmission : IAdmission
     /// <param name="parts">Asked in this order; ask the one that only waits (a host pause) before the ones that hold.</param>
     public CompositeAdmission(IEnumerable<IAdmission> parts) => _parts = parts.ToArray();
 
-    /// <summary>The admission a batch's options ask for: pauses, then the throttle, then the rate.</summary>
-    public static CompositeAdmission For(AdmissionOptions options, TimeProvider time)
+    /// <summary>The admission a batch's options ask for: pauses, then the throttle (fixed or adaptive), then the rate.</summary>
+    /// <param name="onLimitChange">Told (host, previous, current) when an adaptive limit changes.</param>
+    public static CompositeAdmission For(AdmissionOptions options, TimeProvider time, Action<string, int, int>? onLimitChange = null)
     {
         options.Validate();
-        var parts = new List<IAdmission> { new HostPauseGate(time), new ConcurrencyAdmission(options.ThrottleLimit) };
+        var parts = new List<IAdmission>
+        {
+            new HostPauseGate(time),
+            options.AdaptiveThrottle
+                ? new AdaptiveConcurrencyAdmission(options.ThrottleLimit, time, onLimitChange)
+                : new ConcurrencyAdmission(options.ThrottleLimit),
+        };
         if (options.RequestsPerSecond is { } rate)
         {
             // After the slot: a start paced while holding a slot reaches the server at the pace, not in a bunch.
-            parts.Add(new RateAdmission(rate));
+            parts.Add(new RateAdmission(rate, time));
         }
 
         return new CompositeAdmission(parts);
     }
+
+    /// <summary>The concurrency limit of the part that limits concurrency; null when none does.</summary>
+    public LimitReport? Report() => _parts.OfType<ILimitReporter>().Select(part => (LimitReport?)part.Report()).FirstOrDefault();
 
     public async ValueTask<IAdmissionTicket> AdmitAsync(string host, CancellationToken cancellationToken)
     {

@@ -4,11 +4,18 @@ using System.Threading.Tasks;
 namespace BatchRequest.Engine.Admission;
 
 /// <summary>The fixed throttle: at most a set number of attempts in flight, whatever the host says.</summary>
-internal sealed class ConcurrencyAdmission : IAdmission
+internal sealed class ConcurrencyAdmission : IAdmission, ILimitReporter
 {
     private readonly SemaphoreSlim _slots;
+    private readonly int _limit;
 
-    public ConcurrencyAdmission(int limit) => _slots = new SemaphoreSlim(limit, limit);
+    public ConcurrencyAdmission(int limit)
+    {
+        _limit = limit;
+        _slots = new SemaphoreSlim(limit, limit);
+    }
+
+    public LimitReport Report() => new(_limit, _limit, _limit, _limit);
 
     public async ValueTask<IAdmissionTicket> AdmitAsync(string host, CancellationToken cancellationToken)
     {

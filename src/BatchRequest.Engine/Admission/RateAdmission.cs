@@ -1,40 +1,50 @@
 using System;
 using System.Threading;
-using System.Threading.RateLimiting;
 using System.Threading.Tasks;
 
 namespace BatchRequest.Engine.Admission;
 
 /// <summary>
-/// Most attempt starts per second over the whole batch, retries included: the rate is what the server sees, not
-/// what the file holds.
+/// -RequestsPerSecond: attempt starts over the whole batch, retries included, spaced at least 1/R apart, one at a
+/// time: no burst at all, so a limiter without burst allowance (nginx limit_req burst=0) turns none away. The rate is
+/// what the server sees, not what the file holds.
 /// </summary>
 internal sealed class RateAdmission : IAdmission
 {
-    private readonly RateLimiter _limiter;
+    // A start that the network delays a little must still arrive after its predecessor's interval at the server.
+    private const double Margin = 1.02;
 
-    public RateAdmission(double requestsPerSecond)
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private long? _lastStart;
+
+    public RateAdmission(double requestsPerSecond, TimeProvider time)
     {
-        // A token bucket refilled in small steps, so a rate never arrives as one burst per second: at most a tenth
-        // of a second's worth at once, and a period that makes the rate exact.
-        var tokensPerPeriod = Math.Max(1, (int)Math.Ceiling(requestsPerSecond / 10));
-        _limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = tokensPerPeriod,
-            TokensPerPeriod = tokensPerPeriod,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(tokensPerPeriod / requestsPerSecond),
-            QueueLimit = int.MaxValue,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
+        _interval = TimeSpan.FromSeconds(Margin / requestsPerSecond);
+        _time = time;
     }
 
     public async ValueTask<IAdmissionTicket> AdmitAsync(string host, CancellationToken cancellationToken)
     {
-        // A start spends its token for good: a failed attempt was still a request at the server.
-        using var lease = await _limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-        return NoTicket.Instance;
+        // One waiter at a time measures from the start before it, as it happened: a late wake-up delays the next
+        // start instead of bunching two together.
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_lastStart is { } last && _interval - _time.GetElapsedTime(last) is var wait && wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            _lastStart = _time.GetTimestamp();
+            return NoTicket.Instance;
+        }
+        finally
+        {
+            _turn.Release();
+        }
     }
 
-    public void Dispose() => _limiter.Dispose();
+    public void Dispose() => _turn.Dispose();
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using BatchRequest.Engine.Admission;
 using BatchRequest.Model.Reporting;
 using BatchRequest.Model.Results;
 
@@ -38,7 +39,8 @@ public sealed class SummaryBuilder
         _lastEnd = _lastEnd is { } last && last >= end ? last : end;
     }
 
-    public BatchSummary Build()
+    /// <param name="limit">The concurrency limit the batch ran under, when one was in force.</param>
+    public BatchSummary Build(LimitReport? limit = null)
     {
         var elapsed = _firstStart is { } first && _lastEnd is { } last ? last - first : TimeSpan.Zero;
         var total = _byStatus.Values.Sum();
@@ -60,6 +62,9 @@ public sealed class SummaryBuilder
             LatencyP50 = _durations.Percentile(0.50),
             LatencyP95 = _durations.Percentile(0.95),
             LatencyP99 = _durations.Percentile(0.99),
+            ConcurrencyLimit = limit?.Current ?? 0,
+            ConcurrencyLimitLowest = limit?.Lowest ?? 0,
+            ConcurrencyLimitHighest = limit?.Highest ?? 0,
         };
     }
 

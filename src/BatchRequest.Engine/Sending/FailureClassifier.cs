@@ -35,7 +35,11 @@ internal static class FailureClassifier
             or ErrorKind.ProtocolError or ErrorKind.TlsFailure;
 
     /// <summary>Whether an answer speaks against the host rather than the record.</summary>
-    public static bool IsHostFailure(int statusCode) => statusCode is 500 or 502 or 503 or 504;
+    /// <remarks>429 and 503 say the host is busy, not down: they slow the batch down and never open its circuit.</remarks>
+    public static bool IsHostFailure(int statusCode) => statusCode is 500 or 502 or 504;
+
+    /// <summary>Whether an answer says the host is over its capacity.</summary>
+    public static bool IsOverload(int statusCode) => statusCode is 429 or 503;
 
     /// <summary>True when the request may have been read by the server before the failure.</summary>
     /// <remarks>

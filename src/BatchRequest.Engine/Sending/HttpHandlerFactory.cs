@@ -22,6 +22,9 @@ internal static class HttpHandlerFactory
             MaxResponseHeadersLength = (options.MaximumResponseHeaderBytes + 1023) / 1024,
             UseProxy = !options.NoProxy,
             Proxy = options.Proxy,
+
+            // Every attempt a result counts must be one request at the server: the pool's own resend is switched off.
+            PlaintextStreamFilter = NoSilentResendStream.Filter,
         };
         if (options.UseDefaultCredentials)
         {

@@ -60,7 +60,10 @@ internal sealed class OutcomeMapper
         {
             var stopped = kind == ErrorKind.Canceled;
             status = attempts == 0 ? BatchStatus.NotSent : stopped ? BatchStatus.Canceled : BatchStatus.Failed;
-            message = !stopped ? Text.Format(Messages.CircuitOpen, record.Uri.Authority)
+            message = !stopped
+                ? attempts == 0
+                    ? Text.Format(Messages.CircuitOpen, record.Uri.Authority)
+                    : Text.Format(Messages.CircuitOpenAfterAttempts, record.Uri.Authority, attempts)
                 : attempts == 0 ? Messages.StoppedBeforeSending : Messages.StoppedInFlight;
         }
         else

@@ -142,7 +142,7 @@ public sealed class RequestSender : IDisposable
                 {
                     var outgoing = args.Context.Properties.GetValue(RecordKey, null!);
                     _onRetry?.Invoke(new RetryNotice(
-                        outgoing.Record,
+                        Redactor.Redact(outgoing.Record),
                         args.AttemptNumber + 2,
                         args.RetryDelay,
                         Describe(args.Outcome),
@@ -152,7 +152,14 @@ public sealed class RequestSender : IDisposable
             });
         }
 
+        if (!_options.CircuitBreaker)
+        {
+            return builder.Build();
+        }
+
         // Inside the retry, so every attempt counts toward the host's circuit and a broken circuit ends the retries.
+        // A ratio of 1 opens it only for a host that gave no answer at all to the attempts of the window: a host that
+        // answers some, or answers 429 and 503, is busy, not down, and admission slows the batch down instead.
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpAnswer>
         {
             FailureRatio = 1.0,
@@ -202,10 +209,7 @@ public sealed class RequestSender : IDisposable
         {
             if (started != 0)
             {
-                var kind = FailureClassifier.KindOf(exception);
-                ticket!.Complete(new AttemptFeedback(
-                    kind == ErrorKind.Canceled ? AttemptSignal.Canceled : AttemptSignal.Failed,
-                    Stopwatch.GetElapsedTime(started)));
+                ticket!.Complete(new AttemptFeedback(SignalOf(FailureClassifier.KindOf(exception)), Stopwatch.GetElapsedTime(started)));
             }
 
             return Outcome.FromException<HttpAnswer>(exception);
@@ -216,11 +220,17 @@ public sealed class RequestSender : IDisposable
         }
     }
 
-    private static AttemptSignal SignalOf(int statusCode) => statusCode switch
+    private static AttemptSignal SignalOf(int statusCode) =>
+        FailureClassifier.IsOverload(statusCode) ? AttemptSignal.Overloaded
+        : FailureClassifier.IsHostFailure(statusCode) ? AttemptSignal.Failed
+        : AttemptSignal.Answered;
+
+    // A refusal or a reset is how a busy server sheds connections; both slow the batch down all the same.
+    private static AttemptSignal SignalOf(ErrorKind kind) => kind switch
     {
-        429 or 503 => AttemptSignal.Overloaded,
-        _ when FailureClassifier.IsHostFailure(statusCode) => AttemptSignal.Failed,
-        _ => AttemptSignal.Answered,
+        ErrorKind.Canceled => AttemptSignal.Canceled,
+        ErrorKind.ConnectFailed or ErrorKind.ConnectionReset => AttemptSignal.Overloaded,
+        _ => AttemptSignal.Failed,
     };
 
     private static string Describe(Outcome<HttpAnswer> outcome) => outcome.Exception is { } exception

@@ -15,6 +15,7 @@ public sealed class RetryNotice
         DelayFromServer = delayFromServer;
     }
 
+    /// <summary>The record, with its secrets masked: fit to show.</summary>
     public RequestRecord Record { get; }
 
     /// <summary>Number of the attempt about to start (2 for the first retry).</summary>

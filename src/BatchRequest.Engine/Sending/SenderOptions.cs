@@ -84,6 +84,9 @@ public sealed class SenderOptions
     /// <summary>Budget of one record for all its attempts and backoff; a record's own timeout wins.</summary>
     public TimeSpan? RecordTimeout { get; set; }
 
+    /// <summary>Open a host's circuit when it gives no answer at all; off, every record is tried whatever happened before.</summary>
+    public bool CircuitBreaker { get; set; } = true;
+
     /// <summary>
     /// Attempts to one host that must all fail within <see cref="CircuitSamplingDuration"/> before its circuit opens
     /// and its remaining records end NotSent without being tried.

@@ -29,11 +29,14 @@ public sealed class BatchSession : IDisposable
     private readonly DurableRun _durable;
     private readonly RequestSender _sender;
     private readonly BatchRunner _runner;
+    private readonly CompositeAdmission _admission;
 
     // Stops the workers: the owner's stop (Ctrl+C), or a fault of the journal or of delivery.
     private readonly CancellationTokenSource _stop;
     private readonly SummaryBuilder _summary = new();
     private readonly object _filesGate = new();
+    private readonly TimeProvider _time;
+    private long _startedAt;
     private CancellationTokenRegistration _ownerStop;
     private Exception? _fault;
     private bool _filesOpen;
@@ -52,17 +55,12 @@ public sealed class BatchSession : IDisposable
         TimeProvider time)
     {
         _observer = observer;
+        _time = time;
         _durable = durable;
         _stop = stop;
         var throttle = options.Admission.ThrottleLimit;
-        _sender = new RequestSender(
-            options.Sending,
-            OnRetry,
-            handler,
-            time,
-            CompositeAdmission.For(options.Admission, time),
-            durable.BatchId,
-            maxConnectionsPerHost: throttle);
+        _admission = CompositeAdmission.For(options.Admission, time, observer.OnLimitChanged);
+        _sender = new RequestSender(options.Sending, OnRetry, handler, time, _admission, durable.BatchId, maxConnectionsPerHost: throttle);
         _runner = new BatchRunner(new Steps(this), throttle, options.Ordered ? throttle * BatchSessionOptions.ReorderWindowPerSlot : null);
     }
 
@@ -86,15 +84,16 @@ public sealed class BatchSession : IDisposable
         Interlocked.Read(ref _taken),
         Interlocked.Read(ref _done),
         Interlocked.Read(ref _problems),
-        Interlocked.Read(ref _retries));
+        Interlocked.Read(ref _retries),
+        _admission.Report()!.Value,
+        _started ? _time.GetElapsedTime(_startedAt) : TimeSpan.Zero);
 
     /// <summary>Checks the options and reads the journal of a resumed run; sends and writes nothing yet.</summary>
     /// <param name="observer">Told of results, retries and warnings on worker threads.</param>
     /// <param name="handler">Replaces the default connection pool (tests); disposed with the session.</param>
     /// <param name="timeProvider">Clock for backoff, pauses and the journal; the system clock by default.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    /// <exception cref="JournalException">The journal cannot be used: exists, in use, malformed, another batch's.</exception>
-    /// <exception cref="IOException">The journal cannot be read.</exception>
+    /// <exception cref="JournalException">The journal cannot be used: exists, in use, unreadable, malformed, another batch's.</exception>
     public static BatchSession Open(
         BatchSessionOptions options,
         IBatchObserver? observer = null,
@@ -110,6 +109,12 @@ public sealed class BatchSession : IDisposable
         {
             durable = DurableRun.Open(options.Journal, new Redactor(options.Sending.SecretHeaders), observer.OnWarning, _ => stop.Cancel(), time);
             return new BatchSession(options, observer, durable, stop, handler, time);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            durable?.Dispose();
+            stop.Dispose();
+            throw new JournalException(JournalErrorIds.Unreadable, exception.Message, exception);
         }
         catch
         {
@@ -128,6 +133,7 @@ public sealed class BatchSession : IDisposable
     public void Start(CancellationToken cancellationToken)
     {
         _ownerStop = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _stop);
+        _startedAt = _time.GetTimestamp();
         _runner.Start(_stop.Token);
         _started = true;
     }
@@ -154,7 +160,7 @@ public sealed class BatchSession : IDisposable
     {
         lock (_summary)
         {
-            return _summary.Build();
+            return _summary.Build(_admission.Report());
         }
     }
 
@@ -262,14 +268,6 @@ public sealed class BatchSession : IDisposable
         public static readonly SilentObserver Instance = new();
 
         public void OnResult(BatchResult result)
-        {
-        }
-
-        public void OnRetry(RetryNotice notice)
-        {
-        }
-
-        public void OnWarning(string message)
         {
         }
     }

@@ -48,4 +48,13 @@ public sealed class BatchSummary
     public TimeSpan LatencyP95 { get; init; }
 
     public TimeSpan LatencyP99 { get; init; }
+
+    /// <summary>Requests allowed in flight at the end: -ThrottleLimit, or with -AdaptiveThrottle the limit it found (of the busiest host).</summary>
+    public int ConcurrencyLimit { get; init; }
+
+    /// <summary>The lowest concurrency limit in force during the batch.</summary>
+    public int ConcurrencyLimitLowest { get; init; }
+
+    /// <summary>The highest concurrency limit in force during the batch.</summary>
+    public int ConcurrencyLimitHighest { get; init; }
 }

@@ -26,10 +26,14 @@ internal static class SessionOptionsBinder
         var bound = command.MyInvocation.BoundParameters;
         var options = new BatchSessionOptions { Ordered = command.Ordered };
         options.Admission.ThrottleLimit = command.ThrottleLimit;
+        options.Admission.AdaptiveThrottle = command.AdaptiveThrottle;
         options.Admission.RequestsPerSecond = bound.ContainsKey(nameof(command.RequestsPerSecond)) ? command.RequestsPerSecond : null;
 
         var sending = options.Sending;
         sending.MaximumRetryCount = command.MaximumRetryCount;
+        sending.CircuitBreaker = !command.NoCircuitBreaker;
+        sending.CircuitBreakerThreshold = command.CircuitBreakerThreshold;
+        sending.CircuitBreakDuration = TimeSpan.FromSeconds(command.CircuitBreakSec);
         sending.RetryInterval = TimeSpan.FromSeconds(command.RetryIntervalSec);
         sending.ConnectionTimeout = TimeSpan.FromSeconds(command.ConnectionTimeoutSeconds);
         sending.OperationTimeout = TimeSpan.FromSeconds(command.OperationTimeoutSeconds);

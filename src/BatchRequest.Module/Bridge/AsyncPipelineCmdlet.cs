@@ -40,16 +40,16 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     protected CancellationToken StopToken => _stopping.Token;
 
     /// <summary>Queues an object for the output stream; safe from any thread.</summary>
-    protected void QueueOutput(object value) => Queue(WriteKind.Output, value);
+    protected internal void QueueOutput(object value) => Queue(WriteKind.Output, value);
 
     /// <summary>Queues a non-terminating error; safe from any thread.</summary>
-    protected void QueueError(ErrorRecord error) => Queue(WriteKind.Error, error);
+    protected internal void QueueError(ErrorRecord error) => Queue(WriteKind.Error, error);
 
     /// <summary>Queues a warning; safe from any thread.</summary>
-    protected void QueueWarning(string message) => Queue(WriteKind.Warning, message);
+    protected internal void QueueWarning(string message) => Queue(WriteKind.Warning, message);
 
     /// <summary>Queues a verbose message; safe from any thread.</summary>
-    protected void QueueVerbose(string message) => Queue(WriteKind.Verbose, message);
+    protected internal void QueueVerbose(string message) => Queue(WriteKind.Verbose, message);
 
     /// <summary>Queues a debug message; safe from any thread.</summary>
     protected void QueueDebug(string message) => Queue(WriteKind.Debug, message);
@@ -100,6 +100,18 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
             _nextProgress = DateTime.UtcNow + ProgressInterval;
             WriteProgress(progress);
         }
+    }
+
+    /// <summary>Like <see cref="WaitWhileWriting(Task)"/>, without a task at all when the work is already done.</summary>
+    protected void WaitWhileWriting(ValueTask work)
+    {
+        if (work.IsCompleted)
+        {
+            work.GetAwaiter().GetResult();
+            return;
+        }
+
+        WaitWhileWriting(work.AsTask());
     }
 
     /// <summary>

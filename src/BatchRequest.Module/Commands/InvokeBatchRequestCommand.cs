@@ -1,7 +1,5 @@
 using System;
 using System.Collections;
-using System.Diagnostics;
-using System.IO;
 using System.Management.Automation;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
@@ -11,7 +9,6 @@ using BatchRequest.Completion;
 using BatchRequest.Conversion;
 using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Sending;
 using BatchRequest.Engine.Session;
 using BatchRequest.Errors;
 using BatchRequest.Model.Requests;
@@ -23,12 +20,11 @@ namespace BatchRequest.Commands;
 /// <summary>Sends request records concurrently under a throttle, with retries, and emits one result per record.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "BatchRequest", SupportsShouldProcess = true)]
 [OutputType(typeof(BatchResult))]
-public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObserver
+public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 {
     /// <summary>Tag of the information record that carries the batch's summary.</summary>
     public const string SummaryTag = "BatchSummary";
 
-    private readonly Stopwatch _elapsed = new();
     private BatchSession? _session;
     private bool _inputComplete;
 
@@ -41,6 +37,24 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObser
     [Parameter]
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = 10;
+
+    /// <summary>Find the API's capacity: -ThrottleLimit becomes the ceiling of a per-host limit that grows while answers are good and backs off on overload.</summary>
+    [Parameter]
+    public SwitchParameter AdaptiveThrottle { get; set; }
+
+    /// <summary>Attempts to a host, all without an answer within 30 seconds, that open its circuit: its remaining records end NotSent.</summary>
+    [Parameter]
+    [ValidateRange(2, 1000000)]
+    public int CircuitBreakerThreshold { get; set; } = 20;
+
+    /// <summary>How long an open circuit refuses a host's records before one probe may try it again, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.5, 86400.0)]
+    public double CircuitBreakSec { get; set; } = 30;
+
+    /// <summary>Never open a host's circuit: every record is tried, however the host answered others.</summary>
+    [Parameter]
+    public SwitchParameter NoCircuitBreaker { get; set; }
 
     /// <summary>Retries after the first attempt of a record; 0 sends each record once.</summary>
     [Parameter]
@@ -222,15 +236,11 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObser
 
         try
         {
-            _session = BatchSession.Open(options, this);
+            _session = BatchSession.Open(options, new SessionObserver(this, SkipHttpErrorCheck, ThrottleLimit));
         }
         catch (JournalException exception)
         {
             ThrowTerminatingError(ResultErrors.ForJournal(exception, options.Journal.JournalPath));
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            ThrowTerminatingError(new ErrorRecord(exception, JournalErrorIds.Unreadable, ErrorCategory.ReadError, options.Journal.JournalPath));
         }
 
         if (_session!.TornJournalLine is { } line)
@@ -239,7 +249,6 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObser
         }
 
         _session.Start(StopToken);
-        _elapsed.Start();
     }
 
     protected override void ProcessRecord()
@@ -252,15 +261,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObser
         try
         {
             // Back-pressure: while the batch is full the pipeline thread waits here, writing results meanwhile.
-            var adding = _session.AddAsync(InputObject, StopToken);
-            if (adding.IsCompleted)
-            {
-                adding.GetAwaiter().GetResult();
-            }
-            else
-            {
-                WaitWhileWriting(adding.AsTask());
-            }
+            WaitWhileWriting(_session.AddAsync(InputObject, StopToken));
         }
         catch (JournalException exception)
         {
@@ -284,19 +285,15 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObser
     protected override ProgressRecord? CreateProgress()
     {
         var progress = _session!.Progress;
-        var seconds = _elapsed.Elapsed.TotalSeconds;
-        var rate = seconds > 0 ? progress.Done / seconds : 0;
-        var status = Text.Format(Messages.ProgressStatus, progress.Done, progress.Taken, progress.Pending, rate, progress.Retries, progress.Problems);
-        var record = new ProgressRecord(1, Messages.ProgressActivity, status);
+        var status = Text.Format(Messages.ProgressStatus, progress.Done, progress.Taken, progress.Pending,
+            progress.RecordsPerSecond, progress.Retries, progress.Problems, progress.Limit.Current, progress.Limit.Ceiling);
 
         // Only once the input has ended is the total known, and with it a percentage and an ETA.
-        if (_inputComplete && progress.Taken > 0)
+        return new ProgressRecord(1, Messages.ProgressActivity, status)
         {
-            record.PercentComplete = (int)(100 * progress.Done / progress.Taken);
-            record.SecondsRemaining = rate > 0 ? (int)(progress.Pending / rate) : -1;
-        }
-
-        return record;
+            PercentComplete = _inputComplete && progress.Taken > 0 ? (int)(100 * progress.Done / progress.Taken) : -1,
+            SecondsRemaining = _inputComplete ? progress.SecondsRemaining : -1,
+        };
     }
 
     protected override void Dispose(bool disposing)
@@ -307,27 +304,6 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObser
         }
     }
 
-    // The observer's calls come on worker threads: they only queue.
-    void IBatchObserver.OnResult(BatchResult result)
-    {
-        QueueOutput(result);
-        if (BatchSession.NeedsAttention(result) && !(SkipHttpErrorCheck && result.ErrorKind == ErrorKind.HttpStatus))
-        {
-            QueueError(ResultErrors.For(result));
-        }
-    }
-
-    void IBatchObserver.OnRetry(RetryNotice notice) => QueueVerbose(Text.Format(
-        notice.DelayFromServer ? Messages.RetryAnnouncedServer : Messages.RetryAnnouncedBackoff,
-        notice.Record.Id,
-        notice.Record.Method,
-        _session!.Redactor.Redact(notice.Record.Uri),
-        notice.Reason,
-        notice.NextAttempt,
-        notice.Delay.TotalSeconds));
-
-    void IBatchObserver.OnWarning(string message) => QueueWarning(message);
-
     /// <summary>After the batch stopped on a fault: writes every record's result (the rest end NotSent), then stops with the fault.</summary>
     private void StopOnFault()
     {
@@ -336,9 +312,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet, IBatchObser
             _session.Complete();
             _inputComplete = true;
             WaitWhileWriting(_session.Completion);
-            ThrowTerminatingError(fault is JournalException journal
-                ? ResultErrors.ForJournal(journal, JournalPath ?? FailedPath)
-                : new ErrorRecord(fault, "BatchFaulted", ErrorCategory.InvalidOperation, null));
+            ThrowTerminatingError(ResultErrors.ForFault(fault, JournalPath ?? FailedPath));
         }
     }
 }

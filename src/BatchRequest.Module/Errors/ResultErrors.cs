@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Model.Results;
@@ -21,12 +22,18 @@ internal static class ResultErrors
         return new ErrorRecord(exception, errorId, category, result.Request);
     }
 
+    /// <summary>The terminating error of a batch that stopped on its own: its journal failed, or a result could not be delivered.</summary>
+    public static ErrorRecord ForFault(Exception fault, string? journalPath) => fault is JournalException journal
+        ? ForJournal(journal, journalPath)
+        : new ErrorRecord(fault, "BatchFaulted", ErrorCategory.InvalidOperation, null);
+
     /// <summary>The terminating error of a journal, or a file of failed records, that cannot be used.</summary>
     public static ErrorRecord ForJournal(JournalException exception, object? target)
     {
         var category = exception.ErrorId switch
         {
             JournalErrorIds.Malformed => ErrorCategory.InvalidData,
+            JournalErrorIds.Unreadable => ErrorCategory.ReadError,
             JournalErrorIds.Exists => ErrorCategory.ResourceExists,
             JournalErrorIds.InUse => ErrorCategory.ResourceBusy,
             JournalErrorIds.Unwritable => ErrorCategory.WriteError,

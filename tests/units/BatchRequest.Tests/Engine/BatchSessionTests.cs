@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using BatchRequest.Engine.Sending;
 using BatchRequest.Engine.Session;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
@@ -131,6 +130,54 @@ public sealed class BatchSessionTests
         Assert.Single(_loopback.Server.Stats.Ledger, a => a.Id == id);
     }
 
+    [Fact]
+    public async Task Run_FixedThrottleFourTimesTheCap_ReadsTheTurnedAwayAsOverloadNotAsADeadHost()
+    {
+        _loopback.Server.Stats.Reset();
+        var options = new BatchSessionOptions
+        {
+            Admission = { ThrottleLimit = 16 },
+            Sending = { CircuitBreakerThreshold = 8, MaximumRetryCount = 6, RetryInterval = TimeSpan.FromMilliseconds(5) },
+        };
+
+        var results = await RunAsync(options, Enumerable.Range(0, 80).Select(i => Get($"capped/4/40?id=cap{i}")));
+
+        Assert.Equal(80, results.Count);
+        Assert.True(_loopback.Server.Stats.CappedRejected > 8, "The cap should have turned many attempts away.");
+        Assert.DoesNotContain(results, r => r.Status == BatchStatus.NotSent || r.ErrorKind == ErrorKind.CircuitOpen);
+    }
+
+    [Fact]
+    public async Task Run_AdaptiveThrottleEightTimesTheCap_SucceedsForEveryRecordAndSettlesNearTheCap()
+    {
+        _loopback.Server.Stats.Reset();
+        var options = new BatchSessionOptions
+        {
+            Admission = { ThrottleLimit = 32, AdaptiveThrottle = true },
+            Sending = { MaximumRetryCount = 20, RetryInterval = TimeSpan.FromMilliseconds(5), MaximumRetryDelay = TimeSpan.FromMilliseconds(50) },
+        };
+        var observer = new Collector();
+        using var session = BatchSession.Open(options, observer);
+        session.Start(CancellationToken.None);
+        foreach (var i in Enumerable.Range(0, 150))
+        {
+            await session.AddAsync(Get($"capped/4/40?id=ad{i}"), CancellationToken.None);
+        }
+
+        session.Complete();
+        await session.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var summary = session.Summary();
+        var stats = _loopback.Server.Stats;
+        Assert.All(observer.Results, r => Assert.Equal(BatchStatus.Succeeded, r.Status));
+        Assert.Equal(150, observer.Results.Count);
+        Assert.InRange(summary.ConcurrencyLimit, 2, 8);
+        Assert.Equal(8, summary.ConcurrencyLimitHighest);
+
+        // Slow start overshoots once and each probe past the cap costs one 503: with a cap of 4 that is a few in a hundred.
+        Assert.True(stats.CappedRejected <= 0.15 * (stats.CappedServed + stats.CappedRejected), $"{stats.CappedRejected} of {stats.CappedServed + stats.CappedRejected} attempts turned away.");
+    }
+
     private static async Task<List<BatchResult>> RunAsync(BatchSessionOptions options, IEnumerable<RequestRecord> records)
     {
         var observer = new Collector();
@@ -170,14 +217,6 @@ public sealed class BatchSessionTests
             }
 
             _results.Enqueue(result);
-        }
-
-        public void OnRetry(RetryNotice notice)
-        {
-        }
-
-        public void OnWarning(string message)
-        {
         }
     }
 

@@ -1,5 +1,4 @@
 using BatchRequest.Engine.Journal;
-using BatchRequest.Engine.Sending;
 using BatchRequest.Engine.Session;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
@@ -67,14 +66,6 @@ public sealed class JournalRunTests : IDisposable
             {
                 Items.Add(result);
             }
-        }
-
-        public void OnRetry(RetryNotice notice)
-        {
-        }
-
-        public void OnWarning(string message)
-        {
         }
     }
 
