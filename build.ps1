@@ -56,9 +56,36 @@ function Invoke-Build {
     $shared = 'BatchRequest.dll', 'BatchRequest.Model.dll'
     Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Include $shared -Destination $bin
     Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Exclude $shared -Destination $dependencies
+    Invoke-ReadyToRun -Assemblies (Get-ChildItem -LiteralPath $bin, $dependencies -Filter *.dll)
     Copy-Item -Path (Join-Path $PSScriptRoot "tests/BatchRequest.TestServer/bin/$Configuration/net10.0") -Destination $ServerDir -Recurse
     & (Join-Path $PSScriptRoot 'tools/Build-ModuleHelp.ps1') -ModuleDir $ModuleDir   # en-US/ help from docs/help
     Write-Host "Module assembled in $ModuleDir"
+}
+
+function Invoke-ReadyToRun {
+    <#
+    Compiles the module's assemblies ReadyToRun in place, so that a fresh process (a scheduled task) runs them
+    without compiling them first. They still target .NET 8 and hold their IL: the precompiled code is for the
+    runtime this build runs on (.NET 10, PowerShell 7.6), and any other runtime ignores it and compiles the IL.
+    #>
+    param([Parameter(Mandatory)] [IO.FileInfo[]] $Assemblies)
+    $platform = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+    Invoke-Dotnet restore (Join-Path $PSScriptRoot 'tools/ReadyToRun.proj') "-p:ReadyToRunPlatform=$platform" --nologo -v quiet
+    $packages = ((& (Get-DotnetPath) nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+    $crossgen = Get-ChildItem -LiteralPath (Join-Path $packages "microsoft.netcore.app.crossgen2.$platform") -Recurse -File -Filter crossgen2 |
+        Select-Object -First 1
+    $os, $architecture = $platform -split '-', 2
+    $references = @(
+        Join-Path (Split-Path ([object].Assembly.Location)) '*.dll'           # the runtime's own libraries
+        Join-Path (Split-Path ([psobject].Assembly.Location)) '*.dll'         # PowerShell's, for the cmdlets
+        $Assemblies | ForEach-Object FullName
+    ) | ForEach-Object { '-r', $_ }
+    foreach ($assembly in $Assemblies) {
+        $compiled = "$($assembly.FullName).r2r"
+        & $crossgen.FullName $assembly.FullName -o $compiled --targetos $os --targetarch $architecture -O @references | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "ReadyToRun compilation of $($assembly.Name) failed with exit code $LASTEXITCODE." }
+        Move-Item -LiteralPath $compiled -Destination $assembly.FullName -Force
+    }
 }
 
 function New-ModulePackage {

@@ -114,6 +114,6 @@ Describe 'Dependency isolation' {
         $channels[0].Context | Should -Be 'Default'
         Split-Path $channels[0].Location | Should -Be $session.RuntimeDirectory
         @($session.Assemblies | Where-Object Context -EQ 'BatchRequest').Name | Sort-Object |
-            Should -Be @('BatchRequest.Engine', 'Polly.Core', 'System.Threading.RateLimiting')
+            Should -Be @('BatchRequest.Engine', 'Polly.Core')
     }
 }

@@ -49,7 +49,7 @@ Describe 'The package' {
         $Entries | Should -Contain 'bin/dependencies/Polly.Core.dll'
         $Entries | Where-Object { $_ -like 'bin/*.dll' -and $_ -notin 'bin/BatchRequest.dll', 'bin/BatchRequest.Model.dll' -and $_ -notlike 'bin/dependencies/*' } |
             Should -BeNullOrEmpty
-        # Libraries the runtime lacks (System.Threading.RateLimiting) travel with the module; the runtime's own never do.
+        # Libraries the runtime lacks (Polly.Core, CsvHelper) travel with the module; the runtime's own never do.
         $runtime = Split-Path ([object].Assembly.Location)
         $Entries | Where-Object { Test-Path -LiteralPath (Join-Path $runtime (Split-Path -Leaf $_)) } | Should -BeNullOrEmpty
     }

@@ -11,16 +11,13 @@ namespace BatchRequest.Engine.Security;
 /// Masks secrets before anything leaves the sender for a person or a file: secret headers, URI user info, and
 /// query values whose keys look secret.
 /// </summary>
-public sealed class Redactor
+public sealed partial class Redactor
 {
     public const string Mask = "***";
 
     private static readonly string[] DefaultSecretHeaders =
         { "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key" };
 
-    private static readonly Regex SecretQueryKey = new(
-        "token|key|secret|sig|password|passwd|pwd|auth|credential",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     private readonly HashSet<string> _secretHeaders;
 
@@ -88,7 +85,7 @@ public sealed class Redactor
     }
 
     private static bool HasSecretQuery(string query) =>
-        query.Length > 1 && query.Substring(1).Split('&').Any(pair => SecretQueryKey.IsMatch(KeyOf(pair)));
+        query.Length > 1 && query.Substring(1).Split('&').Any(pair => SecretQueryKey().IsMatch(KeyOf(pair)));
 
     private static string RedactQuery(string query)
     {
@@ -102,7 +99,7 @@ public sealed class Redactor
             }
 
             var key = KeyOf(pair);
-            result.Append(SecretQueryKey.IsMatch(key) && pair.Length > key.Length ? key + "=" + Mask : pair);
+            result.Append(SecretQueryKey().IsMatch(key) && pair.Length > key.Length ? key + "=" + Mask : pair);
         }
 
         return result.ToString();
@@ -113,4 +110,8 @@ public sealed class Redactor
         var equals = pair.IndexOf('=');
         return Uri.UnescapeDataString(equals < 0 ? pair : pair.Substring(0, equals));
     }
+
+    // Generated at build time: a fresh process pays nothing to compile it on first use.
+    [GeneratedRegex("token|key|secret|sig|password|passwd|pwd|auth|credential", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SecretQueryKey();
 }

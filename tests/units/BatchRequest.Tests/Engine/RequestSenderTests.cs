@@ -164,11 +164,11 @@ public sealed class RequestSenderTests
         var id = $"ra-{method}";
         var sending = sender.SendAsync(new RequestRecord(id, method, _loopback.Url($"flaky/1/429?id={id}&retryAfter=1")), CancellationToken.None);
 
-        await WaitUntil(() => Arrivals(id).Count == 1);
-        await Task.Delay(50);
-        Assert.False(sending.IsCompleted);
-        clock.Advance(TimeSpan.FromSeconds(1));
-        var result = await sending.WaitAsync(TimeSpan.FromSeconds(10));
+        // The notice comes once the 429 is read and the wait is chosen; until the clock moves, nothing is resent.
+        await WaitUntil(() => notices.Count == 1);
+        Assert.Equal((TimeSpan.FromSeconds(1), true), (notices[0].Delay, notices[0].DelayFromServer));
+        Assert.Single(Arrivals(id));
+        var result = await AdvanceUntilDone(clock, sending, TimeSpan.FromSeconds(1));
 
         Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
         Assert.True(Assert.Single(notices).DelayFromServer);
@@ -335,6 +335,21 @@ public sealed class RequestSenderTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Moves the fake clock a step at a time until the send completes: the sender may schedule its wait just after a
+    /// step, and a timer created after the clock moved would otherwise never fire.
+    /// </summary>
+    private static async Task<BatchResult> AdvanceUntilDone(FakeTimeProvider clock, Task<BatchResult> sending, TimeSpan step)
+    {
+        for (var i = 0; i < 100 && !sending.IsCompleted; i++)
+        {
+            clock.Advance(step);
+            await Task.WhenAny(sending, Task.Delay(20));
+        }
+
+        return await sending.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     private static async Task WaitUntil(Func<bool> condition)
