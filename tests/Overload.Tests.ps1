@@ -60,11 +60,14 @@ BeforeAll {
     function Get-LedgerCount {
         <# Arrivals per id in the test server's ledger since the last reset. #>
         $counts = @{}
-        foreach ($arrival in Get-TestServerLedger $Server) { $counts[$arrival.id] = 1 + [int]$counts[$arrival.id] }
+        foreach ($arrival in Get-TestServerLedger $Server) {
+            if ($arrival.id) { $counts[$arrival.id] = 1 + [int]$counts[$arrival.id] }
+        }
         $counts
     }
 
     function Get-VerboseLimitChange {
+        <# The verbose messages that announce a new adaptive concurrency limit. #>
         param([string[]] $Message)
         @($Message | Where-Object { $_ -match 'concurrency limit' })
     }
