@@ -24,7 +24,7 @@ function Get-BuiltModulePath {
 }
 
 function Start-TestServer {
-    <# Starts the loopback server as a child process and returns its process and base URI. #>
+    <# Starts the loopback server as a child process and returns its process and base URIs. #>
     $dll = $env:BATCHREQUEST_TEST_SERVER
     if (-not $dll) { $dll = Join-Path $script:RepoRoot 'out/testserver/BatchRequest.TestServer.dll' }
     $startInfo = [Diagnostics.ProcessStartInfo]::new((Get-DotnetPath))
@@ -32,8 +32,9 @@ function Start-TestServer {
     $startInfo.RedirectStandardOutput = $true
     $startInfo.UseShellExecute = $false
     $process = [Diagnostics.Process]::Start($startInfo)
-    # It prints three addresses: http, a second http listener (another origin), https with a self-signed certificate.
-    $addresses = foreach ($line in 1..3) {
+    # It prints four addresses: http, a second http listener (another origin), https with a self-signed certificate,
+    # and a raw listener that reads each request and closes the connection gracefully without answering.
+    $addresses = foreach ($line in 1..4) {
         $reading = $process.StandardOutput.ReadLineAsync()
         if (-not $reading.Wait([TimeSpan]::FromSeconds(30)) -or -not $reading.Result) {
             $process.Kill()
@@ -41,7 +42,13 @@ function Start-TestServer {
         }
         [uri]$reading.Result
     }
-    [pscustomobject]@{ Process = $process; BaseUri = $addresses[0]; SecondBaseUri = $addresses[1]; HttpsBaseUri = $addresses[2] }
+    [pscustomobject]@{
+        Process            = $process
+        BaseUri            = $addresses[0]
+        SecondBaseUri      = $addresses[1]
+        HttpsBaseUri       = $addresses[2]
+        SilentCloseBaseUri = $addresses[3]
+    }
 }
 
 function Stop-TestServer {

@@ -12,6 +12,7 @@ public sealed partial class LoopbackServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _attemptsByKey = new();
+    private SilentCloser _silentCloser = null!;
 
     // End of the server-wide 429 window opened by the first /throttle-all request after a reset.
     private long _throttleUntilTicks;
@@ -30,6 +31,12 @@ public sealed partial class LoopbackServer : IAsyncDisposable
 
     /// <summary>An https listener with a self-signed certificate that no client trusts.</summary>
     public Uri HttpsBaseUri { get; private set; } = null!;
+
+    /// <summary>
+    /// A raw listener, not Kestrel, that records each request in the ledger and closes the connection gracefully
+    /// without answering (see <see cref="SilentCloser"/>).
+    /// </summary>
+    public Uri SilentCloseBaseUri => _silentCloser.BaseUri;
 
     public ServerStats Stats { get; }
 
@@ -71,11 +78,13 @@ public sealed partial class LoopbackServer : IAsyncDisposable
         server.BaseUri = urls[0];
         server.SecondBaseUri = urls[1];
         server.HttpsBaseUri = urls[2];
+        server._silentCloser = SilentCloser.Start(stats);
         return server;
     }
 
     public async ValueTask DisposeAsync()
     {
+        await _silentCloser.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
