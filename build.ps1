@@ -62,6 +62,10 @@ function Invoke-Build {
     Write-Host "Module assembled in $ModuleDir"
 }
 
+function Get-NuGetPackagesPath {
+    ((& (Get-DotnetPath) nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+}
+
 function Invoke-ReadyToRun {
     <#
     Compiles the module's assemblies ReadyToRun in place, so that a fresh process (a scheduled task) runs them
@@ -71,7 +75,7 @@ function Invoke-ReadyToRun {
     param([Parameter(Mandatory)] [IO.FileInfo[]] $Assemblies)
     $platform = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
     Invoke-Dotnet restore (Join-Path $PSScriptRoot 'tools/ReadyToRun.proj') "-p:ReadyToRunPlatform=$platform" --nologo -v quiet
-    $packages = ((& (Get-DotnetPath) nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+    $packages = Get-NuGetPackagesPath
     $crossgen = Get-ChildItem -LiteralPath (Join-Path $packages "microsoft.netcore.app.crossgen2.$platform") -Recurse -File -Filter crossgen2 |
         Select-Object -First 1
     $os, $architecture = $platform -split '-', 2
@@ -122,7 +126,7 @@ function Invoke-UnitTests {
 function Invoke-PesterTests {
     param([Parameter(Mandatory)] [string] $Package)
     Invoke-Dotnet restore (Join-Path $PSScriptRoot 'tests/TestTools.proj') --nologo -v quiet
-    $packages = ((& (Get-DotnetPath) nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
+    $packages = Get-NuGetPackagesPath
     $pester = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
     $summary = Join-Path $ResultsDir 'pester-summary.json'
     Remove-Item -LiteralPath $summary -ErrorAction Ignore
