@@ -4,21 +4,8 @@ using System.Collections.Generic;
 namespace BatchRequest.Engine.Sending;
 
 /// <summary>A complete HTTP answer to one attempt: status, headers and the whole body.</summary>
-internal sealed class HttpAnswer
+internal sealed record HttpAnswer(int StatusCode, string? ReasonPhrase, IReadOnlyDictionary<string, string> Headers)
 {
-    public HttpAnswer(int statusCode, string? reasonPhrase, IReadOnlyDictionary<string, string> headers)
-    {
-        StatusCode = statusCode;
-        ReasonPhrase = reasonPhrase;
-        Headers = headers;
-    }
-
-    public int StatusCode { get; }
-
-    public string? ReasonPhrase { get; }
-
-    public IReadOnlyDictionary<string, string> Headers { get; }
-
     public string? Body { get; init; }
 
     public string? ContentType { get; init; }
