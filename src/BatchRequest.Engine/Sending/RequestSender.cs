@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
@@ -191,25 +190,26 @@ public sealed class RequestSender : IDisposable
         var outgoing = context.Properties.GetValue(RecordKey, null!);
         var host = outgoing.Record.Uri.Authority;
         IAdmissionTicket? ticket = null;
-        var started = 0L;
+        long? started = null;
         try
         {
             _exchange.EnsureMaySend(outgoing.Record.Uri, carriesCredentials: true);
             ticket = await _admission.AdmitAsync(host, cancellationToken).ConfigureAwait(false);
-            started = Stopwatch.GetTimestamp();
+            started = _time.GetTimestamp();
             outgoing.CountAttempt();
             var answer = await _exchange.RunAsync(outgoing, cancellationToken).ConfigureAwait(false);
             ticket.Complete(new AttemptFeedback(
                 SignalOf(answer.StatusCode),
-                Stopwatch.GetElapsedTime(started),
+                _time.GetElapsedTime(started.Value),
                 answer.RetryAfter is { } wait && !_outcomes.IsThrottled(answer) ? wait : null));
             return Outcome.FromResult(answer);
         }
         catch (Exception exception)
         {
-            if (started != 0)
+            // Only an attempt that started teaches admission anything; a refusal before it (a host not allowed) does not.
+            if (started is { } start)
             {
-                ticket!.Complete(new AttemptFeedback(SignalOf(FailureClassifier.KindOf(exception)), Stopwatch.GetElapsedTime(started)));
+                ticket!.Complete(new AttemptFeedback(SignalOf(FailureClassifier.KindOf(exception)), _time.GetElapsedTime(start)));
             }
 
             return Outcome.FromException<HttpAnswer>(exception);
