@@ -194,9 +194,58 @@ Describe 'Invoke-BatchRequest credentials and safety' {
         $shown | Should -Not -BeLike "*$token*"
         $shown | Should -BeLike '*token=`*`*`**'
 
-        # Failed records are written back as they were read, to be sent again; the batch's token is not part of them.
+        # Failed records are written back as they were read, to be sent again, without the batch's token and without
+        # their own secret headers (L2's query is no header: it is written back as it was read, to be resent).
         $dead = Get-Content -LiteralPath $failed -Raw
         $dead | Should -Not -BeLike "*$token*"
+        $dead | Should -Not -BeLike "*Bearer $Secret*"
+        $dead | Should -Not -BeLike '*Authorization*'
         @(Get-Content -LiteralPath $failed).Count | Should -Be 2
+    }
+
+    It 'writes no secret header of a .http file to -FailedPath, and the failed records resend with -Headers' {
+        $env:BATCHREQUEST_TEST_API_TOKEN = "T-$Secret"
+        $env:BATCHREQUEST_TEST_API_KEY = "K-$Secret"
+        try {
+            $http = Join-Path $Work 'leak.http'
+            $lines = @(
+                '# @name F1'
+                "POST $($Base)status/500?id=F1"
+                'Authorization: Bearer {{$processEnv BATCHREQUEST_TEST_API_TOKEN}}'
+                'X-Api-Key: {{$processEnv BATCHREQUEST_TEST_API_KEY}}'
+                "X-Custom-Secret: C-$Secret"
+                'X-Tenant: T1'
+                'Content-Type: application/json'
+                ''
+                '{"n": 1}'
+            )
+            Set-Content -LiteralPath $http -Value ($lines -join "`n")
+            $failed = Join-Path $Work 'leak-http-failed.ndjson'
+            $journal = Join-Path $Work 'leak-http-journal.ndjson'
+            $common = @{ AllowUnencryptedAuthentication = $true; ErrorAction = 'SilentlyContinue' }
+
+            $result = Import-RequestFile $http | Invoke-BatchRequest @common -SecretHeader X-Custom-Secret -FailedPath $failed -JournalPath $journal
+
+            $result.Status | Should -Be 'Failed'
+            $sent = Get-TestServerLedger $Server | Where-Object id -EQ 'F1'
+            $sent.authorization | Should -Be "Bearer T-$Secret"
+            $sent.apiKey | Should -Be "K-$Secret"
+            (Get-Content -LiteralPath $failed -Raw) + (Get-Content -LiteralPath $journal -Raw) | Should -Not -BeLike "*$Secret*"
+
+            $again = Import-RequestFile $failed
+            $again.Id | Should -Be 'F1'
+            $again.Method | Should -Be 'POST'
+            $again.Body | Should -Be '{"n": 1}'
+            $again.ContentType | Should -Be 'application/json'
+            @($again.Headers.Keys) | Should -Be @('X-Tenant')
+
+            $null = $again | Invoke-BatchRequest @common -Headers @{ Authorization = "Bearer T-$Secret"; 'X-Api-Key' = "K-$Secret" }
+            $resent = @(Get-TestServerLedger $Server | Where-Object id -EQ 'F1')[1]
+            $resent.authorization | Should -Be "Bearer T-$Secret"
+            $resent.apiKey | Should -Be "K-$Secret"
+        }
+        finally {
+            Remove-Item Env:BATCHREQUEST_TEST_API_TOKEN, Env:BATCHREQUEST_TEST_API_KEY -ErrorAction Ignore
+        }
     }
 }
