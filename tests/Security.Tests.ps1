@@ -147,6 +147,22 @@ Describe 'Invoke-BatchRequest credentials and safety' {
         (Get-TestServerStats $Server).served | Should -Be 0
     }
 
+    It 'refuses a secret header over plain http from <Name>, as it refuses -Token' -TestCases @(
+        @{ Name = '-Headers'; Record = @{}; Parameters = @{ Headers = @{ Authorization = 'Bearer S3cr3t' } } }
+        @{ Name = 'the record'; Record = @{ headers = @{ 'X-Api-Key' = 'S3cr3t' } }; Parameters = @{} }
+        @{ Name = 'the record, named by -SecretHeader'; Record = @{ headers = @{ 'X-Custom-Secret' = 'S3cr3t' } }; Parameters = @{ SecretHeader = 'X-Custom-Secret' } }
+    ) {
+        param($Record, $Parameters)
+        $file = New-TestFile @($Record + @{ id = 'h2'; uri = "$($Base)echo?id=h2" })
+        $result = Import-RequestFile $file | Invoke-BatchRequest @Parameters -ErrorVariable failures -ErrorAction SilentlyContinue
+
+        $result.Status | Should -Be 'NotSent'
+        $result.ErrorKind | Should -Be 'InsecureAuthentication'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'RequestInsecureAuthentication,*'
+        $failures[0].Exception.Message | Should -Not -BeLike '*S3cr3t*'
+        (Get-TestServerStats $Server).served | Should -Be 0
+    }
+
     It 'does not contact a host outside -AllowedHost' {
         $file = New-TestFile @(@{ id = 'a1'; uri = "$($Base)echo?id=a1" })
         $result = Import-RequestFile $file | Invoke-BatchRequest -AllowedHost 'api.example.com' -ErrorVariable failures -ErrorAction SilentlyContinue

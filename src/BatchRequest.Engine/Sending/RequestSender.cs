@@ -194,7 +194,7 @@ public sealed class RequestSender : IDisposable
         var started = 0L;
         try
         {
-            _exchange.EnsureMaySend(outgoing.Record.Uri, carriesCredentials: true);
+            _exchange.EnsureMaySend(outgoing.Record, outgoing.Record.Uri, carriesSecrets: true);
             ticket = await _admission.AdmitAsync(host, cancellationToken).ConfigureAwait(false);
             started = Stopwatch.GetTimestamp();
             outgoing.CountAttempt();
