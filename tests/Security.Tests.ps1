@@ -163,6 +163,26 @@ Describe 'Invoke-BatchRequest credentials and safety' {
         (Get-TestServerStats $Server).served | Should -Be 0
     }
 
+    It 'allows only the given port with -AllowedHost host:port, redirects included, and every port with host alone' {
+        $target = [uri]::EscapeDataString("$($Second)echo?id=p3")
+        $file = New-TestFile @(
+            @{ id = 'p1'; uri = "$($Base)echo?id=p1" }
+            @{ id = 'p2'; uri = "$($Second)echo?id=p2" }
+            @{ id = 'p3'; uri = "$($Base)redirect/302?id=p3&to=$target" }
+        )
+        $parameters = @{ FollowCrossOriginRedirect = $true; ErrorAction = 'SilentlyContinue' }
+
+        $onePort = Import-RequestFile $file | Invoke-BatchRequest @parameters -AllowedHost "127.0.0.1:$($Base.Port)"
+        $onePortLedger = Get-TestServerLedger $Server
+        Reset-TestServer $Server
+        $anyPort = Import-RequestFile $file | Invoke-BatchRequest @parameters -AllowedHost '127.0.0.1'
+
+        ($onePort | Sort-Object Id).Status | Should -Be @('Succeeded', 'NotSent', 'Failed')
+        ($onePort | Sort-Object Id).ErrorKind | Should -Be @('None', 'HostNotAllowed', 'HostNotAllowed')
+        @($onePortLedger | Where-Object host -EQ $Second.Authority).Count | Should -Be 0
+        ($anyPort | Sort-Object Id).Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+    }
+
     It 'does not contact a host outside -AllowedHost' {
         $file = New-TestFile @(@{ id = 'a1'; uri = "$($Base)echo?id=a1" })
         $result = Import-RequestFile $file | Invoke-BatchRequest -AllowedHost 'api.example.com' -ErrorVariable failures -ErrorAction SilentlyContinue

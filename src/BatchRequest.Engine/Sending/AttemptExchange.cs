@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Net.Http;
 using System.Threading;
@@ -23,7 +22,7 @@ internal sealed class AttemptExchange
     private readonly Redactor _redactor;
     private readonly RequestMessageBuilder _messages;
     private readonly AnswerReader _reader;
-    private readonly HashSet<string>? _allowedHosts;
+    private readonly HostAllowList? _allowedHosts;
     private readonly string? _secretCommonHeader;
 
     public AttemptExchange(HttpClient client, SenderOptions options, Redactor redactor, TimeProvider time)
@@ -33,20 +32,20 @@ internal sealed class AttemptExchange
         _redactor = redactor;
         _messages = new RequestMessageBuilder(options, redactor);
         _reader = new AnswerReader(options, time);
-        _allowedHosts = options.AllowedHosts is { } hosts ? new HashSet<string>(hosts, StringComparer.OrdinalIgnoreCase) : null;
+        _allowedHosts = options.AllowedHosts is { } hosts ? new HostAllowList(hosts) : null;
         _secretCommonHeader = options.CommonHeaders.Keys.FirstOrDefault(redactor.IsSecretHeader);
     }
 
     /// <summary>
-    /// Refuses a host outside the allow-list, and over plain http, unless allowed, credentials: the
+    /// Refuses a host (or port) outside the allow-list, and over plain http, unless allowed, credentials: the
     /// batch's token or credential, and any secret header of the batch or of the record.
     /// </summary>
     /// <param name="carriesSecrets">False for a hop that drops them (a cross-origin redirect).</param>
     public void EnsureMaySend(RequestRecord record, Uri uri, bool carriesSecrets)
     {
-        if (_allowedHosts is not null && !_allowedHosts.Contains(uri.IdnHost))
+        if (_allowedHosts is not null && !_allowedHosts.Allows(uri))
         {
-            throw new PolicyException(ErrorKind.HostNotAllowed, Text.Format(Messages.HostNotAllowed, uri.IdnHost));
+            throw new PolicyException(ErrorKind.HostNotAllowed, Text.Format(Messages.HostNotAllowed, HostAllowList.Shown(uri)));
         }
 
         if (!carriesSecrets || uri.Scheme != Uri.UriSchemeHttp || _options.AllowUnencryptedAuthentication)
