@@ -83,7 +83,8 @@ Describe 'Invoke-BatchRequest -JournalPath' {
         $file = New-RequestFile -Path (Join-Path $Work 'shape.json') -Records $records
         $journal = Join-Path $Work 'shape.ndjson'
 
-        $null = Import-RequestFile $file | Invoke-BatchRequest -JournalPath $journal -IdempotencyKeyHeader Idempotency-Key -ErrorAction SilentlyContinue
+        $null = Import-RequestFile $file |
+            Invoke-BatchRequest -JournalPath $journal -IdempotencyKeyHeader Idempotency-Key -AllowUnencryptedAuthentication -ErrorAction SilentlyContinue
 
         $text = Get-Content -LiteralPath $journal -Raw
         $text | Should -Not -Match 's3cr3t'

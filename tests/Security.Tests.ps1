@@ -147,6 +147,42 @@ Describe 'Invoke-BatchRequest credentials and safety' {
         (Get-TestServerStats $Server).served | Should -Be 0
     }
 
+    It 'refuses a secret header over plain http from <Name>, as it refuses -Token' -TestCases @(
+        @{ Name = '-Headers'; Record = @{}; Parameters = @{ Headers = @{ Authorization = 'Bearer S3cr3t' } } }
+        @{ Name = 'the record'; Record = @{ headers = @{ 'X-Api-Key' = 'S3cr3t' } }; Parameters = @{} }
+        @{ Name = 'the record, named by -SecretHeader'; Record = @{ headers = @{ 'X-Custom-Secret' = 'S3cr3t' } }; Parameters = @{ SecretHeader = 'X-Custom-Secret' } }
+    ) {
+        param($Record, $Parameters)
+        $file = New-TestFile @($Record + @{ id = 'h2'; uri = "$($Base)echo?id=h2" })
+        $result = Import-RequestFile $file | Invoke-BatchRequest @Parameters -ErrorVariable failures -ErrorAction SilentlyContinue
+
+        $result.Status | Should -Be 'NotSent'
+        $result.ErrorKind | Should -Be 'InsecureAuthentication'
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'RequestInsecureAuthentication,*'
+        $failures[0].Exception.Message | Should -Not -BeLike '*S3cr3t*'
+        (Get-TestServerStats $Server).served | Should -Be 0
+    }
+
+    It 'allows only the given port with -AllowedHost host:port, redirects included, and every port with host alone' {
+        $target = [uri]::EscapeDataString("$($Second)echo?id=p3")
+        $file = New-TestFile @(
+            @{ id = 'p1'; uri = "$($Base)echo?id=p1" }
+            @{ id = 'p2'; uri = "$($Second)echo?id=p2" }
+            @{ id = 'p3'; uri = "$($Base)redirect/302?id=p3&to=$target" }
+        )
+        $parameters = @{ FollowCrossOriginRedirect = $true; ErrorAction = 'SilentlyContinue' }
+
+        $onePort = Import-RequestFile $file | Invoke-BatchRequest @parameters -AllowedHost "127.0.0.1:$($Base.Port)"
+        $onePortLedger = Get-TestServerLedger $Server
+        Reset-TestServer $Server
+        $anyPort = Import-RequestFile $file | Invoke-BatchRequest @parameters -AllowedHost '127.0.0.1'
+
+        ($onePort | Sort-Object Id).Status | Should -Be @('Succeeded', 'NotSent', 'Failed')
+        ($onePort | Sort-Object Id).ErrorKind | Should -Be @('None', 'HostNotAllowed', 'HostNotAllowed')
+        @($onePortLedger | Where-Object host -EQ $Second.Authority).Count | Should -Be 0
+        ($anyPort | Sort-Object Id).Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+    }
+
     It 'does not contact a host outside -AllowedHost' {
         $file = New-TestFile @(@{ id = 'a1'; uri = "$($Base)echo?id=a1" })
         $result = Import-RequestFile $file | Invoke-BatchRequest -AllowedHost 'api.example.com' -ErrorVariable failures -ErrorAction SilentlyContinue
@@ -194,9 +230,58 @@ Describe 'Invoke-BatchRequest credentials and safety' {
         $shown | Should -Not -BeLike "*$token*"
         $shown | Should -BeLike '*token=`*`*`**'
 
-        # Failed records are written back as they were read, to be sent again; the batch's token is not part of them.
+        # Failed records are written back as they were read, to be sent again, without the batch's token and without
+        # their own secret headers (L2's query is no header: it is written back as it was read, to be resent).
         $dead = Get-Content -LiteralPath $failed -Raw
         $dead | Should -Not -BeLike "*$token*"
+        $dead | Should -Not -BeLike "*Bearer $Secret*"
+        $dead | Should -Not -BeLike '*Authorization*'
         @(Get-Content -LiteralPath $failed).Count | Should -Be 2
+    }
+
+    It 'writes no secret header of a .http file to -FailedPath, and the failed records resend with -Headers' {
+        $env:BATCHREQUEST_TEST_API_TOKEN = "T-$Secret"
+        $env:BATCHREQUEST_TEST_API_KEY = "K-$Secret"
+        try {
+            $http = Join-Path $Work 'leak.http'
+            $lines = @(
+                '# @name F1'
+                "POST $($Base)status/500?id=F1"
+                'Authorization: Bearer {{$processEnv BATCHREQUEST_TEST_API_TOKEN}}'
+                'X-Api-Key: {{$processEnv BATCHREQUEST_TEST_API_KEY}}'
+                "X-Custom-Secret: C-$Secret"
+                'X-Tenant: T1'
+                'Content-Type: application/json'
+                ''
+                '{"n": 1}'
+            )
+            Set-Content -LiteralPath $http -Value ($lines -join "`n")
+            $failed = Join-Path $Work 'leak-http-failed.ndjson'
+            $journal = Join-Path $Work 'leak-http-journal.ndjson'
+            $common = @{ AllowUnencryptedAuthentication = $true; ErrorAction = 'SilentlyContinue' }
+
+            $result = Import-RequestFile $http | Invoke-BatchRequest @common -SecretHeader X-Custom-Secret -FailedPath $failed -JournalPath $journal
+
+            $result.Status | Should -Be 'Failed'
+            $sent = Get-TestServerLedger $Server | Where-Object id -EQ 'F1'
+            $sent.authorization | Should -Be "Bearer T-$Secret"
+            $sent.apiKey | Should -Be "K-$Secret"
+            (Get-Content -LiteralPath $failed -Raw) + (Get-Content -LiteralPath $journal -Raw) | Should -Not -BeLike "*$Secret*"
+
+            $again = Import-RequestFile $failed
+            $again.Id | Should -Be 'F1'
+            $again.Method | Should -Be 'POST'
+            $again.Body | Should -Be '{"n": 1}'
+            $again.ContentType | Should -Be 'application/json'
+            @($again.Headers.Keys) | Should -Be @('X-Tenant')
+
+            $null = $again | Invoke-BatchRequest @common -Headers @{ Authorization = "Bearer T-$Secret"; 'X-Api-Key' = "K-$Secret" }
+            $resent = @(Get-TestServerLedger $Server | Where-Object id -EQ 'F1')[1]
+            $resent.authorization | Should -Be "Bearer T-$Secret"
+            $resent.apiKey | Should -Be "K-$Secret"
+        }
+        finally {
+            Remove-Item Env:BATCHREQUEST_TEST_API_TOKEN, Env:BATCHREQUEST_TEST_API_KEY -ErrorAction Ignore
+        }
     }
 }

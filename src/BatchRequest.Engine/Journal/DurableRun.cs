@@ -227,7 +227,7 @@ public sealed class DurableRun : IDisposable
                 return;
             }
 
-            TryAppend(failed, failedPath, json => RequestFileLine.Write(json, outgoing.Record, outgoing.IdempotencyKey));
+            TryAppend(failed, failedPath, json => RequestFileLine.Write(json, outgoing.Record, outgoing.IdempotencyKey, _redactor));
         }
     }
 

@@ -18,6 +18,10 @@ internal static class RecordBuilder
     private const double MaximumTimeoutSec = 86400;
     private static readonly char[] LineBreaks = { '\r', '\n', '\0' };
 
+    // The methods of RFC 9110 and PATCH: a mistyped one ("GTE") would be sent and answered 405. CONNECT opens a
+    // tunnel, not a request; extension methods (WebDAV's PROPFIND and the like) are not sent by this module.
+    private static readonly string[] KnownMethods = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE" };
+
     public static RequestEntry Build(RecordDraft draft, RecordReadOptions options)
     {
         var position = draft.Position;
@@ -36,6 +40,13 @@ internal static class RecordBuilder
         if (!IsToken(method))
         {
             return Problem(RequestErrorIds.InvalidMethod, Messages.MethodInvalid, position, idText);
+        }
+
+        var upperMethod = method.ToUpperInvariant();
+        if (Array.IndexOf(KnownMethods, upperMethod) < 0)
+        {
+            var detail = Text.Format(Messages.MethodUnknown, method, string.Join(", ", KnownMethods), NameSuggestion.DidYouMean(method, KnownMethods));
+            return Problem(RequestErrorIds.InvalidMethod, detail, position, idText);
         }
 
         var (uri, uriProblem, uriDetail) = ValidUri(draft.Uri, options.BaseUri ?? draft.BaseUri);
@@ -79,7 +90,6 @@ internal static class RecordBuilder
             return Problem(RequestErrorIds.InvalidHeader, Text.Format(Messages.HeaderInvalid, "Content-Type"), position, idText);
         }
 
-        var upperMethod = method.ToUpperInvariant();
         if (draft.Body is not null && upperMethod is "GET" or "HEAD")
         {
             return Problem(RequestErrorIds.BodyNotAllowed, Text.Format(Messages.BodyNotAllowed, upperMethod), position, idText);

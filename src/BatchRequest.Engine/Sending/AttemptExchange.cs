@@ -1,11 +1,12 @@
 using System;
-using System.Collections.Generic;
+using System.Linq;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using BatchRequest.Engine.Security;
+using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
 
 namespace BatchRequest.Engine.Sending;
@@ -21,7 +22,8 @@ internal sealed class AttemptExchange
     private readonly Redactor _redactor;
     private readonly RequestMessageBuilder _messages;
     private readonly AnswerReader _reader;
-    private readonly HashSet<string>? _allowedHosts;
+    private readonly HostAllowList? _allowedHosts;
+    private readonly string? _secretCommonHeader;
 
     public AttemptExchange(HttpClient client, SenderOptions options, Redactor redactor, TimeProvider time)
     {
@@ -30,20 +32,36 @@ internal sealed class AttemptExchange
         _redactor = redactor;
         _messages = new RequestMessageBuilder(options, redactor);
         _reader = new AnswerReader(options, time);
-        _allowedHosts = options.AllowedHosts is { } hosts ? new HashSet<string>(hosts, StringComparer.OrdinalIgnoreCase) : null;
+        _allowedHosts = options.AllowedHosts is { } hosts ? new HostAllowList(hosts) : null;
+        _secretCommonHeader = options.CommonHeaders.Keys.FirstOrDefault(redactor.IsSecretHeader);
     }
 
-    /// <summary>Refuses a host outside the allow-list, and credentials over plain http unless allowed.</summary>
-    public void EnsureMaySend(Uri uri, bool carriesCredentials)
+    /// <summary>
+    /// Refuses a host (or port) outside the allow-list, and over plain http, unless allowed, credentials: the
+    /// batch's token or credential, and any secret header of the batch or of the record.
+    /// </summary>
+    /// <param name="carriesSecrets">False for a hop that drops them (a cross-origin redirect).</param>
+    public void EnsureMaySend(RequestRecord record, Uri uri, bool carriesSecrets)
     {
-        if (_allowedHosts is not null && !_allowedHosts.Contains(uri.IdnHost))
+        if (_allowedHosts is not null && !_allowedHosts.Allows(uri))
         {
-            throw new PolicyException(ErrorKind.HostNotAllowed, Text.Format(Messages.HostNotAllowed, uri.IdnHost));
+            throw new PolicyException(ErrorKind.HostNotAllowed, Text.Format(Messages.HostNotAllowed, HostAllowList.Shown(uri)));
         }
 
-        if (carriesCredentials && HasCredentials && uri.Scheme == Uri.UriSchemeHttp && !_options.AllowUnencryptedAuthentication)
+        if (!carriesSecrets || uri.Scheme != Uri.UriSchemeHttp || _options.AllowUnencryptedAuthentication)
+        {
+            return;
+        }
+
+        if (HasCredentials)
         {
             throw new PolicyException(ErrorKind.InsecureAuthentication, Messages.CredentialsOverHttpRefused);
+        }
+
+        // The name only: the value is the secret.
+        if ((_secretCommonHeader ?? record.Headers.Keys.FirstOrDefault(_redactor.IsSecretHeader)) is { } header)
+        {
+            throw new PolicyException(ErrorKind.InsecureAuthentication, Text.Format(Messages.SecretHeaderOverHttpRefused, header));
         }
     }
 
@@ -104,11 +122,11 @@ internal sealed class AttemptExchange
                 throw new PolicyException(ErrorKind.TooManyRedirects, Text.Format(Messages.TooManyRedirects, _options.MaximumRedirection));
             }
 
-            hop = NextHop(hop, new Uri(hop.Uri, location), status);
+            hop = NextHop(record, hop, new Uri(hop.Uri, location), status);
         }
     }
 
-    private Hop NextHop(Hop from, Uri to, int statusCode)
+    private Hop NextHop(RequestRecord record, Hop from, Uri to, int statusCode)
     {
         var shown = _redactor.Redact(to);
         if (RedirectPolicy.IsDowngrade(from.Uri, to))
@@ -129,7 +147,7 @@ internal sealed class AttemptExchange
         }
 
         var carriesSecrets = from.CarriesSecrets && sameOrigin;
-        EnsureMaySend(to, carriesSecrets);
+        EnsureMaySend(record, to, carriesSecrets);
         var method = RedirectPolicy.NextMethod(statusCode, from.Method);
         return new Hop(to, method, from.SendsBody && method == from.Method, carriesSecrets);
     }

@@ -193,7 +193,7 @@ public sealed class RequestSender : IDisposable
         long? started = null;
         try
         {
-            _exchange.EnsureMaySend(outgoing.Record.Uri, carriesCredentials: true);
+            _exchange.EnsureMaySend(outgoing.Record, outgoing.Record.Uri, carriesSecrets: true);
             ticket = await _admission.AdmitAsync(host, cancellationToken).ConfigureAwait(false);
             started = _time.GetTimestamp();
             outgoing.CountAttempt();

@@ -91,6 +91,35 @@ public sealed class HttpReaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadEntries_MistypedMethod_IsAProblemWithFileLineAndSuggestion()
+    {
+        var file = Write("typo-method.http", "GET http://h/first\n\n###\n\n  GTE http://h/x\n");
+
+        var problem = RequestFileReader.ReadEntries(file, new RecordReadOptions()).Last().Problem;
+
+        Assert.Equal(RequestErrorIds.InvalidMethod, problem?.ErrorId);
+        Assert.Equal((2L, 5L, 3L), (problem!.Position.RecordNumber, problem.Position.Line, problem.Position.Column));
+        Assert.Contains("typo-method.http", problem.Message);
+        Assert.Contains("'GTE'", problem.Message);
+        Assert.Contains("Did you mean 'GET'?", problem.Message);
+    }
+
+    [Theory]
+    [InlineData("get")]
+    [InlineData("HEAD")]
+    [InlineData("post")]
+    [InlineData("PUT")]
+    [InlineData("PATCH")]
+    [InlineData("DELETE")]
+    [InlineData("OPTIONS")]
+    [InlineData("TRACE")]
+    public void Read_StandardMethod_InAnyCase_IsSent(string method)
+    {
+        var file = Write("methods.http", method + " http://h/x\n");
+        Assert.Equal(method.ToUpperInvariant(), RequestFileReader.Read(file, new RecordReadOptions()).Single().Method);
+    }
+
+    [Fact]
     public void Read_HeaderValueFromEnvironment_NeverAppearsInAProblem()
     {
         Environment.SetEnvironmentVariable("BATCHREQUEST_TEST_SECRET", "s3cr3t\nX-Evil: 1");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Model.Requests;
 
@@ -72,7 +73,7 @@ public sealed class JournalFingerprintTests
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {
-            RequestFileLine.Write(json, record, "key-1");
+            RequestFileLine.Write(json, record, "key-1", new Redactor());
         }
 
         var line = Encoding.UTF8.GetString(buffer.ToArray());

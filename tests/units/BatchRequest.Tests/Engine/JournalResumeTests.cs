@@ -1,6 +1,7 @@
 using System.Text;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Requests;
+using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
@@ -208,7 +209,38 @@ public sealed class JournalResumeTests : IDisposable
 
         var line = Assert.Single(File.ReadAllLines(failed));
         Assert.StartsWith("""{"id":"bad","method":"POST",""", line, StringComparison.Ordinal);
-        Assert.Contains("secret", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Record_WithFailedPath_LeavesSecretHeadersOutAndReadsBackAsTheSameRecord()
+    {
+        var failed = Path.Combine(_directory, "secret-failed.ndjson");
+        var bad = new RequestRecord("bad", "POST", new Uri("http://127.0.0.1:9/orders?id=bad"))
+        {
+            Headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+            {
+                ["Authorization"] = "Bearer s3cr3t-a",
+                ["Proxy-Authorization"] = "Basic s3cr3t-p",
+                ["Cookie"] = "session=s3cr3t-c",
+                ["X-Api-Key"] = "s3cr3t-k",
+                ["X-Custom-Secret"] = "s3cr3t-x",
+                ["X-Tenant"] = "T1",
+            },
+            Body = "{}",
+            ContentType = "application/json",
+        };
+        using (var run = DurableRun.Open(new DurableRunOptions { FailedPath = failed }, new Redactor(["X-Custom-Secret"])))
+        {
+            run.Start();
+            run.Record(_identity.Prepare(bad), new BatchResult(bad, BatchStatus.Failed) { Attempts = 1 });
+        }
+
+        var text = File.ReadAllText(failed);
+        Assert.DoesNotContain("s3cr3t", text, StringComparison.Ordinal);
+        var again = Assert.Single(RequestFileReader.Read(failed, new RecordReadOptions()));
+        Assert.Equal(("bad", "POST", bad.Uri, "{}"), (again.Id, again.Method, again.Uri, again.Body));
+        Assert.Equal(["X-Tenant"], again.Headers.Keys);
+        Assert.Equal("T1", again.Headers["X-Tenant"]);
     }
 
     [Fact]

@@ -79,6 +79,7 @@ public sealed class RequestFileReaderTests : IDisposable
     [InlineData("""[ { "uri": "ftp://h/file" } ]""", RequestErrorIds.InvalidUri)]
     [InlineData("""[ { "uri": "http://user:secret@h/" } ]""", RequestErrorIds.InvalidUri)]
     [InlineData("""[ { "uri": "http://h/", "method": "GE T" } ]""", RequestErrorIds.InvalidMethod)]
+    [InlineData("""[ { "uri": "http://h/", "method": "PSOT" } ]""", RequestErrorIds.InvalidMethod)]
     [InlineData("""[ { "uri": "http://h/", "headers": { "X-A": "1\r\nX-B: 2" } } ]""", RequestErrorIds.InvalidHeader)]
     [InlineData("""[ { "uri": "http://h/", "urll": "x" } ]""", RequestErrorIds.UnknownProperty)]
     public void Read_BadRecord_FailsWithStableIdAndPosition(string content, string errorId)

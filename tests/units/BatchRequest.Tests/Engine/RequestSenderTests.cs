@@ -100,6 +100,15 @@ public sealed class RequestSenderTests
     }
 
     [Fact]
+    public async Task Send_RetryAfterTooLargeForTimeSpan_EndsThrottledAtOnce()
+    {
+        using var sender = new RequestSender(FastRetries());
+        var result = await sender.SendAsync(Get("status/429?id=s7b&retryAfter=99999999999999"), CancellationToken.None);
+
+        Assert.Equal((BatchStatus.Throttled, ErrorKind.Throttled, 1), (result.Status, result.ErrorKind, result.Attempts));
+    }
+
+    [Fact]
     public async Task Send_RetryAfterBeyondBackoffCap_WaitsWhatTheServerAsked()
     {
         // The fake clock proves the wait without sleeping: nothing is resent until 60 s have "passed".

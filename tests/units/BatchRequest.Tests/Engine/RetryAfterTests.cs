@@ -22,10 +22,29 @@ public sealed class RetryAfterTests
     [InlineData("soon")]
     [InlineData("-5")]
     [InlineData("")]
+    [InlineData("-99999999999999")]
+    [InlineData("1e5")]
+    [InlineData("Infinity")]
+    [InlineData("NaN")]
+    [InlineData("1.2.3")]
+    [InlineData(".")]
+    [InlineData("+5")]
+    [InlineData("5 s")]
     public void Parse_MalformedValue_GivesNull(string value)
     {
         var headers = new Dictionary<string, string> { ["Retry-After"] = value };
         Assert.Null(RetryAfter.Parse(headers, Now));
+    }
+
+    [Theory]
+    [InlineData("99999999999999")]
+    [InlineData("922337203686")]
+    [InlineData("99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999")]
+    public void Parse_HugeValue_GivesADelayLongerThanAnyAllowed(string value)
+    {
+        // -MaximumRetryAfterSec allows at most a day; a demand too long for TimeSpan is still a demand to wait.
+        var headers = new Dictionary<string, string> { ["Retry-After"] = value };
+        Assert.Equal(TimeSpan.MaxValue, RetryAfter.Parse(headers, Now));
     }
 
     [Fact]
