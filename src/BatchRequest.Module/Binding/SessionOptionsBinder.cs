@@ -23,6 +23,7 @@ internal static class SessionOptionsBinder
         InvokeBatchRequestCommand command,
         Func<Func<string>, CancellationToken, Task<string>> onPipelineThread)
     {
+        ParameterRules.Check(command);
         var bound = command.MyInvocation.BoundParameters;
         var options = new BatchSessionOptions { Ordered = command.Ordered };
         options.Admission.ThrottleLimit = command.ThrottleLimit;

@@ -1,0 +1,81 @@
+using System;
+using System.Collections;
+using BatchRequest.Commands;
+using BatchRequest.Engine.Common;
+using BatchRequest.Resources;
+
+namespace BatchRequest.Binding;
+
+/// <summary>The rules, all in one place, that refuse parameters of Invoke-BatchRequest before anything is sent.</summary>
+internal static class ParameterRules
+{
+    public const string HeaderNameInvalid = "HeaderNameInvalid";
+    public const string HeaderValueInvalid = "HeaderValueInvalid";
+
+    /// <summary>Checks the parameters that go together and every header parameter.</summary>
+    /// <exception cref="ParameterConflictException">The first rule broken.</exception>
+    public static void Check(InvokeBatchRequestCommand command)
+    {
+        CheckHeaders(command);
+    }
+
+    private static void CheckHeaders(InvokeBatchRequestCommand command)
+    {
+        if (command.Headers is { } headers)
+        {
+            foreach (DictionaryEntry entry in headers)
+            {
+                var name = entry.Key.ToString() ?? string.Empty;
+                RequireToken(name, nameof(command.Headers));
+
+                // CR or LF would let a value smuggle in a header, or a request, of its own; other controls have no place either.
+                if (entry.Value?.ToString() is { } value && HasControl(value))
+                {
+                    Conflict(HeaderValueInvalid, Text.Format(Messages.HeaderParameterValueInvalid, name), nameof(command.Headers));
+                }
+            }
+        }
+
+        if (command.IdempotencyKeyHeader is { } idempotencyKeyHeader)
+        {
+            RequireToken(idempotencyKeyHeader, nameof(command.IdempotencyKeyHeader));
+        }
+
+        foreach (var secretHeader in command.SecretHeader ?? Array.Empty<string>())
+        {
+            RequireToken(secretHeader, nameof(command.SecretHeader));
+        }
+    }
+
+    /// <summary>An RFC 9110 token, as a header name must be; the name is not repeated, it may hold a whole header line.</summary>
+    private static void RequireToken(string name, string parameterName)
+    {
+        var valid = name.Length > 0;
+        foreach (var c in name)
+        {
+            valid &= (c < 128 && char.IsLetterOrDigit(c)) || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0;
+        }
+
+        if (!valid)
+        {
+            Conflict(HeaderNameInvalid, Text.Format(Messages.HeaderParameterNameInvalid, parameterName), parameterName);
+        }
+    }
+
+    private static bool HasControl(string value)
+    {
+        foreach (var c in value)
+        {
+            // A tab is the one control a field value may hold (RFC 9110, 5.5).
+            if (char.IsControl(c) && c != '\t')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void Conflict(string errorId, string message, string parameterName) =>
+        throw new ParameterConflictException(errorId, message, parameterName);
+}
