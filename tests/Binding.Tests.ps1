@@ -40,6 +40,18 @@ Describe 'Invoke-BatchRequest refuses at binding' {
         @{ Case = 'a CR LF in -IdempotencyKeyHeader'; ErrorId = 'HeaderNameInvalid'; Parameters = @{ IdempotencyKeyHeader = "Idempotency-Key`r`nX-Injected: evil" } }
         @{ Case = 'a space in -IdempotencyKeyHeader'; ErrorId = 'HeaderNameInvalid'; Parameters = @{ IdempotencyKeyHeader = 'Idempotency Key' } }
         @{ Case = 'a CR LF in -SecretHeader'; ErrorId = 'HeaderNameInvalid'; Parameters = @{ SecretHeader = 'X-Ok', "X-Key`r`nX-Injected" } }
+        @{ Case = '-Token with -Credential'; ErrorId = 'TokenWithCredential'; Parameters = @{ Token = (ConvertTo-SecureString 't' -AsPlainText -Force); Credential = [pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force)) } }
+        @{ Case = '-Token with -TokenProvider'; ErrorId = 'TokenWithTokenProvider'; Parameters = @{ Token = (ConvertTo-SecureString 't' -AsPlainText -Force); TokenProvider = { ConvertTo-SecureString 'p' -AsPlainText -Force } } }
+        @{ Case = '-TokenProvider with -Credential'; ErrorId = 'TokenWithCredential'; Parameters = @{ TokenProvider = { ConvertTo-SecureString 'p' -AsPlainText -Force }; Credential = [pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force)) } }
+        @{ Case = '-Proxy with -NoProxy'; ErrorId = 'ProxyWithNoProxy'; Parameters = @{ Proxy = 'http://127.0.0.1:9'; NoProxy = $true } }
+        @{ Case = '-ProxyCredential without -Proxy'; ErrorId = 'ProxyCredentialWithoutProxy'; Parameters = @{ ProxyCredential = [pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force)) } }
+        @{ Case = '-ProxyCredential with -NoProxy'; ErrorId = 'ProxyCredentialWithoutProxy'; Parameters = @{ ProxyCredential = [pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force)); NoProxy = $true } }
+        @{ Case = '-UseDefaultCredentials with -Authentication Bearer'; ErrorId = 'DefaultCredentialsWithAuthentication'; Parameters = @{ UseDefaultCredentials = $true; Authentication = 'Bearer'; Token = (ConvertTo-SecureString 't' -AsPlainText -Force) } }
+        @{ Case = '-UseDefaultCredentials with -Authentication OAuth'; ErrorId = 'DefaultCredentialsWithAuthentication'; Parameters = @{ UseDefaultCredentials = $true; Authentication = 'OAuth'; Token = (ConvertTo-SecureString 't' -AsPlainText -Force) } }
+        @{ Case = '-UseDefaultCredentials with -Authentication Basic'; ErrorId = 'DefaultCredentialsWithAuthentication'; Parameters = @{ UseDefaultCredentials = $true; Authentication = 'Basic'; Credential = [pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force)) } }
+        @{ Case = '-UseDefaultCredentials with -Token'; ErrorId = 'DefaultCredentialsWithAuthentication'; Parameters = @{ UseDefaultCredentials = $true; Token = (ConvertTo-SecureString 't' -AsPlainText -Force) } }
+        @{ Case = '-UseDefaultCredentials with -Credential'; ErrorId = 'DefaultCredentialsWithAuthentication'; Parameters = @{ UseDefaultCredentials = $true; Credential = [pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force)) } }
+        @{ Case = '-UseDefaultCredentials with -TokenProvider'; ErrorId = 'DefaultCredentialsWithAuthentication'; Parameters = @{ UseDefaultCredentials = $true; TokenProvider = { ConvertTo-SecureString 'p' -AsPlainText -Force } } }
     ) {
         $refused = Invoke-Refused $Parameters
 
@@ -52,9 +64,17 @@ Describe 'Invoke-BatchRequest refuses at binding' {
         (Get-TestServerStats $Server).served | Should -Be 0
     }
 
-    It 'still sends a tab inside a -Headers value' {
+    It 'does not run the -TokenProvider of a refused batch' {
+        $script:providerCalls = 0
+        $refused = Invoke-Refused @{ Token = (ConvertTo-SecureString 't' -AsPlainText -Force); TokenProvider = { $script:providerCalls++; ConvertTo-SecureString 'p' -AsPlainText -Force } }
+
+        $refused.FullyQualifiedErrorId | Should -Be "TokenWithTokenProvider,$Command"
+        $script:providerCalls | Should -Be 0
+    }
+
+    It 'still sends a tab inside a -Headers value and the allowed combinations' {
         $results = @{ id = 'ok'; uri = "$($Base)echo?id=ok" } |
-            Invoke-BatchRequest -Headers @{ 'X-Tenant' = "a`tb" } -IdempotencyKeyHeader 'Idempotency-Key' -SecretHeader 'X-Api-Key'
+            Invoke-BatchRequest -Headers @{ 'X-Tenant' = "a`tb" } -IdempotencyKeyHeader 'Idempotency-Key' -SecretHeader 'X-Api-Key' -NoProxy
 
         $results.Status | Should -Be 'Succeeded'
         @(Get-TestServerLedger $Server).Count | Should -Be 1

@@ -11,12 +11,51 @@ internal static class ParameterRules
 {
     public const string HeaderNameInvalid = "HeaderNameInvalid";
     public const string HeaderValueInvalid = "HeaderValueInvalid";
+    public const string TokenWithCredential = "TokenWithCredential";
+    public const string TokenWithTokenProvider = "TokenWithTokenProvider";
+    public const string ProxyWithNoProxy = "ProxyWithNoProxy";
+    public const string ProxyCredentialWithoutProxy = "ProxyCredentialWithoutProxy";
+    public const string DefaultCredentialsWithAuthentication = "DefaultCredentialsWithAuthentication";
 
     /// <summary>Checks the parameters that go together and every header parameter.</summary>
     /// <exception cref="ParameterConflictException">The first rule broken.</exception>
     public static void Check(InvokeBatchRequestCommand command)
     {
+        CheckCombinations(command);
         CheckHeaders(command);
+    }
+
+    private static void CheckCombinations(InvokeBatchRequestCommand command)
+    {
+        var hasToken = command.Token is not null;
+        var hasProvider = command.TokenProvider is not null;
+        var hasCredential = command.Credential is not null;
+        if (command.UseDefaultCredentials
+            && (command.Authentication != BatchAuthentication.None || hasToken || hasProvider || hasCredential))
+        {
+            Conflict(DefaultCredentialsWithAuthentication, Messages.DefaultCredentialsWithAuthentication, nameof(command.UseDefaultCredentials));
+        }
+
+        if ((hasToken || hasProvider) && hasCredential)
+        {
+            Conflict(TokenWithCredential, Messages.TokenWithCredential, nameof(command.Credential));
+        }
+
+        // Two sources of one token: which one counts first would be a guess.
+        if (hasToken && hasProvider)
+        {
+            Conflict(TokenWithTokenProvider, Messages.TokenWithTokenProvider, nameof(command.TokenProvider));
+        }
+
+        if (command.NoProxy && command.Proxy is not null)
+        {
+            Conflict(ProxyWithNoProxy, Messages.ProxyWithNoProxy, nameof(command.NoProxy));
+        }
+
+        if (command.ProxyCredential is not null && command.Proxy is null)
+        {
+            Conflict(ProxyCredentialWithoutProxy, Messages.ProxyCredentialWithoutProxy, nameof(command.ProxyCredential));
+        }
     }
 
     private static void CheckHeaders(InvokeBatchRequestCommand command)
