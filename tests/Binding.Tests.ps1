@@ -79,4 +79,47 @@ Describe 'Invoke-BatchRequest refuses at binding' {
         $results.Status | Should -Be 'Succeeded'
         @(Get-TestServerLedger $Server).Count | Should -Be 1
     }
+
+    It 'binds -HttpVersion <Given> as <Expected>' -TestCases @(
+        @{ Given = 1; Expected = '1.0' }
+        @{ Given = '1.0'; Expected = '1.0' }
+        @{ Given = '1.1'; Expected = '1.1' }
+        @{ Given = 2; Expected = '2.0' }
+        @{ Given = '2'; Expected = '2.0' }
+        @{ Given = '2.0'; Expected = '2.0' }
+        @{ Given = 3; Expected = '3.0' }
+        @{ Given = '3'; Expected = '3.0' }
+        @{ Given = '3.0'; Expected = '3.0' }
+        @{ Given = 2.0; Expected = '2.0' }
+        @{ Given = [version]'2.0'; Expected = '2.0' }
+    ) {
+        $command = Get-Command Invoke-BatchRequest
+        $parameter = $command.Parameters['HttpVersion']
+        $transformed = $Given
+        foreach ($attribute in $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentTransformationAttribute] }) {
+            $transformed = $attribute.Transform($ExecutionContext, $transformed)
+        }
+        $transformed | Should -BeOfType [version]
+        $transformed | Should -Be ([version]$Expected)
+
+        # Bound for real: the plain-http server answers over HTTP/1.1 whatever was asked for.
+        $results = @{ id = 'v'; uri = "$($Base)echo?id=v" } | Invoke-BatchRequest -HttpVersion $Given
+        $results.Status | Should -Be 'Succeeded'
+    }
+
+    It 'refuses -HttpVersion <Given> as a binding error' -TestCases @(
+        @{ Given = 'two' }
+        @{ Given = '4' }
+        @{ Given = '1.2' }
+    ) {
+        { @{ uri = "$($Base)echo" } | Invoke-BatchRequest -HttpVersion $Given -ErrorAction Stop } |
+            Should -Throw -ErrorId "ParameterArgumentTransformationError,$Command"
+        @(Get-TestServerLedger $Server).Count | Should -Be 0
+    }
+
+    It 'still completes -HttpVersion' {
+        $line = "Invoke-BatchRequest -HttpVersion "
+        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $completions | Should -Be @('1.0', '1.1', '2.0', '3.0')
+    }
 }
