@@ -80,6 +80,22 @@ Describe 'Invoke-BatchRequest refuses at binding' {
         @(Get-TestServerLedger $Server).Count | Should -Be 1
     }
 
+    It 'refuses a -<Parameter> in a missing folder with JournalFolderMissing, naming the folder, before anything is sent' -TestCases @(
+        @{ Parameter = 'JournalPath' }
+        @{ Parameter = 'FailedPath' }
+    ) {
+        $folder = Join-Path $Work "missing-$([guid]::NewGuid())"
+        $refused = Invoke-Refused @{ $Parameter = (Join-Path $folder 'run.ndjson') }
+
+        $refused.FullyQualifiedErrorId | Should -Be "JournalFolderMissing,$Command"
+        $refused.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $refused.Exception.Message | Should -BeLike "*$folder*"
+        $refused.Exception.Message | Should -Not -BeLike '*.lock*'
+        $refused.Exception.Message | Should -BeLike "*-$Parameter*"
+        Test-Path -LiteralPath $folder | Should -BeFalse
+        @(Get-TestServerLedger $Server).Count | Should -Be 0
+    }
+
     It 'binds -HttpVersion <Given> as <Expected>' -TestCases @(
         @{ Given = 1; Expected = '1.0' }
         @{ Given = '1.0'; Expected = '1.0' }

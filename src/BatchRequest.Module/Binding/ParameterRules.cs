@@ -1,7 +1,9 @@
 using System;
 using System.Collections;
+using System.IO;
 using BatchRequest.Commands;
 using BatchRequest.Engine.Common;
+using BatchRequest.Engine.Journal;
 using BatchRequest.Resources;
 
 namespace BatchRequest.Binding;
@@ -23,6 +25,22 @@ internal static class ParameterRules
     {
         CheckCombinations(command);
         CheckHeaders(command);
+    }
+
+    /// <summary>The provider path of an output file, refused when its folder does not exist.</summary>
+    /// <exception cref="ParameterConflictException">The folder is missing: the journal's error id, naming the folder.</exception>
+    public static string InExistingFolder(string path, string parameterName)
+    {
+        // Checked here, not when the file is opened: that would name an internal lock file, and only after the
+        // batch has begun.
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+        {
+            throw new ParameterConflictException(
+                JournalErrorIds.FolderMissing, Text.Format(Messages.OutputFolderMissing, parameterName, folder), parameterName);
+        }
+
+        return path;
     }
 
     private static void CheckCombinations(InvokeBatchRequestCommand command)
