@@ -5,7 +5,7 @@
     Author               = 'BatchRequest developers'
     CompanyName          = 'BatchRequest'
     Copyright            = '(c) BatchRequest developers. MIT License.'
-    Description          = 'Sends the records of request files (JSON) to HTTP APIs concurrently, throttled and retried, and emits one result per record.'
+    Description          = 'Sends the records of request files (JSON, NDJSON, CSV, .http) to HTTP APIs concurrently, throttled and retried, and emits one result per record.'
 
     # The shipped binaries target .NET 8, the runtime of PowerShell 7.4.
     PowerShellVersion    = '7.4'

@@ -1,5 +1,4 @@
 #Requires -Version 7.4
-#Requires -Modules BatchRequest
 
 <#
 .SYNOPSIS
@@ -42,6 +41,14 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+
+# Not '#Requires -Modules BatchRequest', which refuses a new session (pwsh -File, a scheduler) where BatchRequest is
+# imported by path rather than installed: the module already loaded, else the installed one, else the build beside
+# these examples.
+if (-not (Get-Module BatchRequest)) {
+    $built = Join-Path $PSScriptRoot '../out/BatchRequest/BatchRequest.psd1'
+    Import-Module $(if (-not (Get-Module BatchRequest -ListAvailable) -and (Test-Path -LiteralPath $built)) { $built } else { 'BatchRequest' })
+}
 
 # In flight at the full rate: rate times latency, and a quarter more for slow answers.
 $throttle = [int][math]::Min(1024, [math]::Max(1, [math]::Ceiling($RequestsPerSecond * $LatencySec * 1.25)))

@@ -1,5 +1,4 @@
 #Requires -Version 7.4
-#Requires -Modules BatchRequest
 
 <#
 .SYNOPSIS
@@ -50,6 +49,14 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+
+# Not '#Requires -Modules BatchRequest', which refuses a new session (pwsh -File, a scheduler) where BatchRequest is
+# imported by path rather than installed: the module already loaded, else the installed one, else the build beside
+# these examples.
+if (-not (Get-Module BatchRequest)) {
+    $built = Join-Path $PSScriptRoot '../out/BatchRequest/BatchRequest.psd1'
+    Import-Module $(if (-not (Get-Module BatchRequest -ListAvailable) -and (Test-Path -LiteralPath $built)) { $built } else { 'BatchRequest' })
+}
 $null = New-Item -ItemType Directory -Path $WorkDir -Force
 $name = [IO.Path]::GetFileNameWithoutExtension($Path)
 $source = $Path

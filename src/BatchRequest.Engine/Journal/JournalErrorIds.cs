@@ -10,6 +10,9 @@ public static class JournalErrorIds
     public const string Unreadable = "JournalUnreadable";
     public const string Unwritable = "JournalUnwritable";
     public const string NotFound = "JournalNotFound";
+
+    /// <summary>A journal, or a file of failed records, named in a folder that does not exist.</summary>
+    public const string FolderMissing = "JournalFolderMissing";
     public const string ResumeRequiresJournal = "ResumeRequiresJournal";
     public const string RecordChanged = "RecordChangedSinceJournal";
 }

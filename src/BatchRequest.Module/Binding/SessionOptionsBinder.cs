@@ -23,6 +23,7 @@ internal static class SessionOptionsBinder
         InvokeBatchRequestCommand command,
         Func<Func<string>, CancellationToken, Task<string>> onPipelineThread)
     {
+        ParameterRules.Check(command);
         var bound = command.MyInvocation.BoundParameters;
         var options = new BatchSessionOptions { Ordered = command.Ordered };
         options.Admission.ThrottleLimit = command.ThrottleLimit;
@@ -58,9 +59,11 @@ internal static class SessionOptionsBinder
 
         var journal = options.Journal;
         var paths = command.SessionState.Path;
-        journal.JournalPath = command.JournalPath is null ? null : paths.GetUnresolvedProviderPathFromPSPath(command.JournalPath);
+        journal.JournalPath = command.JournalPath is null ? null
+            : ParameterRules.InExistingFolder(paths.GetUnresolvedProviderPathFromPSPath(command.JournalPath), nameof(command.JournalPath));
         journal.Resume = command.Resume;
-        journal.FailedPath = command.FailedPath is null ? null : paths.GetUnresolvedProviderPathFromPSPath(command.FailedPath);
+        journal.FailedPath = command.FailedPath is null ? null
+            : ParameterRules.InExistingFolder(paths.GetUnresolvedProviderPathFromPSPath(command.FailedPath), nameof(command.FailedPath));
         journal.BatchId = command.BatchId;
         return options;
     }

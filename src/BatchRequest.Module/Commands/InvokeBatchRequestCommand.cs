@@ -102,6 +102,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 
     /// <summary>HTTP version to ask for; the connection falls back to a lower one when the server lacks it.</summary>
     [Parameter]
+    [HttpVersionTransformation]
     [ArgumentCompleter(typeof(HttpVersionCompleter))]
     public Version HttpVersion { get; set; } = new(1, 1);
 
