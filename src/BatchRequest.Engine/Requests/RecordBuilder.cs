@@ -181,7 +181,7 @@ internal static class RecordBuilder
     }
 
     /// <summary>An RFC 9110 token: what a method or a header name may be.</summary>
-    private static bool IsToken(string text)
+    internal static bool IsToken(string text)
     {
         if (text.Length == 0)
         {

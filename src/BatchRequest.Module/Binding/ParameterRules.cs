@@ -4,6 +4,7 @@ using System.IO;
 using BatchRequest.Commands;
 using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
+using BatchRequest.Engine.Requests;
 using BatchRequest.Resources;
 
 namespace BatchRequest.Binding;
@@ -107,13 +108,7 @@ internal static class ParameterRules
     /// <summary>An RFC 9110 token, as a header name must be; the name is not repeated, it may hold a whole header line.</summary>
     private static void RequireToken(string name, string parameterName)
     {
-        var valid = name.Length > 0;
-        foreach (var c in name)
-        {
-            valid &= (c < 128 && char.IsLetterOrDigit(c)) || "!#$%&'*+-.^_`|~".IndexOf(c) >= 0;
-        }
-
-        if (!valid)
+        if (!RecordBuilder.IsToken(name))
         {
             Conflict(HeaderNameInvalid, Text.Format(Messages.HeaderParameterNameInvalid, parameterName), parameterName);
         }
