@@ -1,11 +1,18 @@
 <#
 .SYNOPSIS
-    The benchmark of issue #3: BatchRequest side by side with its peers on the loopback test server.
+    The benchmark of BatchRequest (issue #3, since widened to overload and cold start): side by side with its peers
+    on the loopback test server, against a server that caps its concurrency, and the first batch of a fresh pwsh.
 .DESCRIPTION
     Scenarios, at -ThrottleLimit T (40):
-      A  N records (1,000) whose endpoint answers after L ms (50): time of each tool beside the bound N*L/T.
+      A  N records (1,000) whose endpoint answers after L ms (50): time of each tool beside the bound N*L/T;
+         BatchRequest also with -AdaptiveThrottle (ceiling T), beside the fixed throttle.
       B  N records (10,000) answered at once: requests per second, the overhead of each tool.
       C  100,000 and 1,000,000 records streamed from NDJSON: peak working set of the pwsh process, throughput.
+      D  Overload: N records (2,000) against /capped/10/100 (10 at once, 100 ms, 503 past that), -AdaptiveThrottle
+         -ThrottleLimit 80 beside a fixed -ThrottleLimit 10, each ... | Export-Csv in a pwsh of its own: time beside
+         N*L/cap, the share of attempts turned away, the limit settled on.
+      S  Cold start: the first batch (100 records) in a fresh pwsh, ReadyToRun module beside an IL copy, alternating.
+      (D, S and A's adaptive rows: bench/AdaptiveAndColdStart.ps1.)
     Peers: Python asyncio + aiohttp with Semaphore(T) (bench/peers/aiohttp_batch.py), curl --parallel
     --parallel-max T fed by a config file of URLs, hey -n N -c T as the raw ceiling of the machine, and
     ForEach-Object -Parallel { Invoke-RestMethod } -ThrottleLimit T in the pinned pwsh (bench/peers/foreach-parallel.ps1).
@@ -48,10 +55,22 @@ param(
     # Lists may also be given as one comma-separated word, as a shell passes -StreamCounts 100000,1000000.
     [string[]] $StreamCounts = @('100000', '1000000'),
 
-    # Scenarios to run: A, B, C.
-    [string[]] $Scenario = @('A', 'B', 'C'),
+    # Scenario D (overload): records sent to /capped/OverloadCap/OverloadMs; the adaptive row's ceiling; retries
+    # per record, enough that every record gets through.
+    [ValidateRange(1, 100000)] [int] $OverloadCount = 2000,
+    [ValidateRange(1, 1000)] [int] $OverloadCap = 10,
+    [ValidateRange(1, 10000)] [int] $OverloadMs = 100,
+    [ValidateRange(1, 1000)] [int] $OverloadCeiling = 80,
+    [ValidateRange(0, 100)] [int] $OverloadRetryCount = 10,
 
-    # A smoke run: A 200 records, B 1,000, C 2,000 and 20,000, one run (each unless given explicitly).
+    # Scenario S (cold start): fresh processes of each module, IL and ReadyToRun, and the records of their batch.
+    [ValidateRange(1, 100)] [int] $ColdStartRuns = 9,
+    [ValidateRange(1, 100000)] [int] $ColdStartCount = 100,
+
+    # Scenarios to run: A, B, C, D, S.
+    [string[]] $Scenario = @('A', 'B', 'C', 'D', 'S'),
+
+    # A smoke run: A 200 records, B 1,000, C 2,000 and 20,000, D 200, S 2 runs each, one run (each unless given explicitly).
     [switch] $Quick,
 
     [string] $ResultsPath = (Join-Path $PSScriptRoot 'RESULTS.md'),
@@ -71,11 +90,12 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 $ProgressPreference = 'SilentlyContinue'
 . (Join-Path $PSScriptRoot '../tests/common.ps1')
+. (Join-Path $PSScriptRoot 'AdaptiveAndColdStart.ps1')
 $Invariant = [Globalization.CultureInfo]::InvariantCulture
 
 # pwsh -File hands "A,B" and "100000,1000000" over as single words (and would read the latter as one number).
 $ScenarioNames = @($Scenario -split ',' | ForEach-Object { $_.Trim().ToUpperInvariant() } | Where-Object { $_ })
-foreach ($name in $ScenarioNames) { if ($name -notin 'A', 'B', 'C') { throw "Unknown scenario '$name': use A, B or C." } }
+foreach ($name in $ScenarioNames) { if ($name -notin 'A', 'B', 'C', 'D', 'S') { throw "Unknown scenario '$name': use A, B, C, D or S." } }
 $StreamSizes = @($StreamCounts -split ',' | Where-Object { $_.Trim() } | ForEach-Object { [int]::Parse($_.Trim(), $Invariant) })
 if (@($StreamSizes | Where-Object { $_ -lt 1 }).Count) { throw 'Every -StreamCounts size must be at least 1.' }
 
@@ -84,6 +104,8 @@ if ($Quick) {
     if (-not $PSBoundParameters.ContainsKey('LatencyCount')) { $LatencyCount = 200 }
     if (-not $PSBoundParameters.ContainsKey('OverheadCount')) { $OverheadCount = 1000 }
     if (-not $PSBoundParameters.ContainsKey('StreamCounts')) { $StreamSizes = @(2000, 20000) }
+    if (-not $PSBoundParameters.ContainsKey('OverloadCount')) { $OverloadCount = 200 }
+    if (-not $PSBoundParameters.ContainsKey('ColdStartRuns')) { $ColdStartRuns = 2 }
     if (-not $PSBoundParameters.ContainsKey('Runs')) { $Runs = 1 }
 }
 
@@ -318,10 +340,10 @@ function New-NdjsonFile {
 
 function Invoke-BatchRequestInSession {
     <# BatchRequest in this (warm) session: a Stopwatch around the pipeline; results collected as objects. #>
-    param([string] $RequestFile)
+    param([string] $RequestFile, [switch] $AdaptiveThrottle)
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $results = Import-RequestFile -LiteralPath $RequestFile |
-        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue
+        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -AdaptiveThrottle:$AdaptiveThrottle -ErrorAction SilentlyContinue
     $clock.Stop()
     $ok = @($results).Where({ $_.Status -eq 'Succeeded' }).Count
     New-ToolRun -InProcessSeconds $clock.Elapsed.TotalSeconds -Ok $ok
@@ -329,11 +351,15 @@ function Invoke-BatchRequestInSession {
 
 function Invoke-BatchRequestProcess {
     <# BatchRequest in a pwsh of its own: whole-process time, and the batch's time and memory as it reports them. #>
-    param([string] $RequestFile)
+    param([string] $RequestFile, [int] $Throttle = $ThrottleLimit, [switch] $AdaptiveThrottle, [int] $MaximumRetryCount = -1,
+        [string] $ExportCsvPath, [string] $Module = $ModulePath)
     $pwsh = @(Get-PwshCommand)
+    $arguments = @('-ModulePath', $Module, '-RequestFile', $RequestFile, '-ThrottleLimit', $Throttle)
+    if ($AdaptiveThrottle) { $arguments += '-AdaptiveThrottle' }
+    if ($MaximumRetryCount -ge 0) { $arguments += '-MaximumRetryCount', $MaximumRetryCount }
+    if ($ExportCsvPath) { $arguments += '-ExportCsvPath', $ExportCsvPath }
     $outcome = Invoke-TimedProcess -Command ($pwsh + @('-NoProfile', '-NonInteractive',
-            '-File', (Join-Path $PSScriptRoot 'Measure-BatchRequestProcess.ps1'),
-            '-ModulePath', $ModulePath, '-RequestFile', $RequestFile, '-ThrottleLimit', $ThrottleLimit))
+            '-File', (Join-Path $PSScriptRoot 'Measure-BatchRequestProcess.ps1')) + $arguments)
     $report = ConvertFrom-LastJsonLine $outcome.StdOut
     $problem = Get-ProcessProblem $outcome
     if (-not $report) { return New-ToolRun -ProcessSeconds $outcome.Seconds -Ok 0 -Problem ($problem ?? 'no report') }
@@ -380,11 +406,16 @@ function Invoke-ForEachParallelPeer {
 }
 
 function Get-ToolSet {
-    <# The tools of scenarios A and B, in their first run's order: a command and its parameters, over the same inputs. #>
-    param($Inputs, [string] $HeyUrl)
+    <# The tools of scenarios A and B (-Adaptive: and BatchRequest -AdaptiveThrottle), in their first run's order. #>
+    param($Inputs, [string] $HeyUrl, [switch] $Adaptive)
     $tools = [ordered]@{
         'BatchRequest (warm session)' = @{ Command = 'Invoke-BatchRequestInSession'; Parameters = @{ RequestFile = $Inputs.RequestFile } }
         'BatchRequest (own process)'  = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $Inputs.RequestFile } }
+    }
+    if ($Adaptive) {
+        $withAdaptive = @{ RequestFile = $Inputs.RequestFile; AdaptiveThrottle = $true }
+        $tools['BatchRequest -AdaptiveThrottle (warm session)'] = @{ Command = 'Invoke-BatchRequestInSession'; Parameters = $withAdaptive }
+        $tools['BatchRequest -AdaptiveThrottle (own process)'] = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = $withAdaptive }
     }
     if ('aiohttp' -in $Available) { $tools['aiohttp'] = @{ Command = 'Invoke-AiohttpPeer'; Parameters = @{ UrlFile = $Inputs.UrlFile } } }
     if ('curl' -in $Available) { $tools['curl'] = @{ Command = 'Invoke-CurlPeer'; Parameters = @{ CurlConfig = $Inputs.CurlConfig } } }
@@ -398,10 +429,12 @@ function Get-ToolSet {
 #region Scenarios
 
 function Invoke-WarmUp {
-    <# Runs the pipeline once on a few records so that the measured runs find the session warm. #>
-    param($Server, [string] $RequestFile)
-    $null = Import-RequestFile -LiteralPath $RequestFile | Select-Object -First (2 * $ThrottleLimit) |
-        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue
+    <# Runs the pipeline once on a few records so that the measured runs find the session warm (-Adaptive: both ways). #>
+    param($Server, [string] $RequestFile, [switch] $Adaptive)
+    foreach ($adaptiveThrottle in @($false) + @($true | Where-Object { $Adaptive })) {
+        $null = Import-RequestFile -LiteralPath $RequestFile | Select-Object -First (2 * $ThrottleLimit) |
+            Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -AdaptiveThrottle:$adaptiveThrottle -ErrorAction SilentlyContinue
+    }
     Reset-TestServer $Server
 }
 
@@ -411,8 +444,8 @@ function Invoke-ScenarioA {
     Write-Host "A: $LatencyCount records, $LatencyMs ms latency, T=$ThrottleLimit; lower bound $(Format-Number $bound) s"
     $urls = foreach ($i in 1..$LatencyCount) { "$($Server.BaseUri)delay/$($LatencyMs)?id=a-$i" }
     $inputs = New-BatchInputs -Name 'scenario-a' -Urls $urls -IdPrefix 'a-'
-    Invoke-WarmUp -Server $Server -RequestFile $inputs.RequestFile
-    $tools = Get-ToolSet -Inputs $inputs -HeyUrl "$($Server.BaseUri)delay/$($LatencyMs)?id=hey"
+    Invoke-WarmUp -Server $Server -RequestFile $inputs.RequestFile -Adaptive
+    $tools = Get-ToolSet -Inputs $inputs -HeyUrl "$($Server.BaseUri)delay/$($LatencyMs)?id=hey" -Adaptive
     [pscustomobject]@{
         Name    = 'A'
         Count   = $LatencyCount
@@ -529,15 +562,16 @@ function Get-PeerRatios {
         Per run, BatchRequest's time divided by each peer's time of the same run (lower favours BatchRequest), or
         with -Rate its rate divided by the peer's (higher favours it); then the median over the runs. The warm
         session is compared with the peer's batch time where the peer reports one (else its whole process: curl
-        starts in milliseconds); BatchRequest's own process with the peer's whole process.
+        starts in milliseconds); BatchRequest's own process with the peer's whole process. -Variant names the rows:
+        'BatchRequest' (the fixed throttle) or 'BatchRequest -AdaptiveThrottle'.
     #>
-    param([object[]] $Results, [string[]] $Peers, [switch] $Rate)
+    param([object[]] $Results, [string[]] $Peers, [switch] $Rate, [string] $Variant = 'BatchRequest')
     foreach ($peer in $Peers) {
         $warm = @(); $process = @()
         foreach ($run in 1..$Runs) {
             $inRun = @($Results | Where-Object Run -EQ $run)
-            $ours = $inRun | Where-Object Tool -EQ 'BatchRequest (warm session)'
-            $ownProcess = $inRun | Where-Object Tool -EQ 'BatchRequest (own process)'
+            $ours = $inRun | Where-Object Tool -EQ "$Variant (warm session)"
+            $ownProcess = $inRun | Where-Object Tool -EQ "$Variant (own process)"
             $theirs = $inRun | Where-Object Tool -EQ $peer
             if (-not $theirs -or $theirs.Problem) { continue }
             $theirBatch = if ($null -ne $theirs.InProcessSeconds) { $theirs.InProcessSeconds } else { $theirs.ProcessSeconds }
@@ -558,7 +592,7 @@ function Format-Check {
 }
 
 function Format-BatchRequestChecks {
-    <# The server-side checks of issue #3 for BatchRequest's rows. #>
+    <# The server-side checks of issue #3 for BatchRequest's rows (with -AdaptiveThrottle, T is its ceiling). #>
     param([object[]] $Summaries, [bool] $ExpectFullConcurrency)
     foreach ($summary in $Summaries | Where-Object Tool -Like 'BatchRequest*') {
         $runs = $summary.Runs
@@ -610,12 +644,9 @@ function Format-ScenarioA {
     ''
     'BatchRequest ÷ peer, time of the same run (median of the per-run ratios; below 1 favours BatchRequest):'
     ''
-    '| Peer | warm session ÷ peer''s batch | own process ÷ peer''s whole process |'
-    '|---|---:|---:|'
-    foreach ($ratio in Get-PeerRatios -Results $Result.Results -Peers ($order | Where-Object { $_ -notlike 'BatchRequest*' })) {
-        "| $($ratio.Peer) | $(Format-Number $ratio.Warm) | $(Format-Number $ratio.Process) |"
-    }
+    Format-PeerRatioTable -Results $Result.Results -Peers ($order | Where-Object { $_ -notlike 'BatchRequest*' })
     ''
+    Format-AdaptiveComparison -Results $Result.Results -Summaries $summaries -Bound $bound
     'Checks through the server:'
     ''
     Format-BatchRequestChecks -Summaries $summaries -ExpectFullConcurrency $true
@@ -716,7 +747,10 @@ function Format-ScenarioC {
 function Write-Results {
     param($Machine, $Versions, [object[]] $ScenarioResults, [string] $LoadBefore, [string] $LoadAfter, [TimeSpan] $Elapsed, [string] $CommandLine)
     $lines = @(
-        '# BatchRequest benchmark (issue #3)'
+        '# BatchRequest benchmark (issue #3, widened to overload and cold start)'
+        ''
+        'BatchRequest beside its peers (A, B, C: the benchmark of issue #3, A also with `-AdaptiveThrottle`), against a server'
+        'that caps its concurrency (D: overload), and the first batch of a fresh pwsh, ReadyToRun against IL (S: cold start).'
         ''
         if ($Quick) {
             '> **Smoke run** (`-Quick`): tiny counts and one run, only to show that the benchmark works end to end. These'
@@ -740,7 +774,7 @@ function Write-Results {
         '|---|---|---|'
         foreach ($key in $Versions.Keys) {
             $runAs = switch -Wildcard ($key) {
-                'BatchRequest' { '`Import-RequestFile f.json \| Invoke-BatchRequest -ThrottleLimit T` in the warm session, and in its own pwsh (`bench/Measure-BatchRequestProcess.ps1`)' }
+                'BatchRequest' { '`Import-RequestFile f.json \| Invoke-BatchRequest -ThrottleLimit T` (and with `-AdaptiveThrottle`) in the warm session, and in its own pwsh (`bench/Measure-BatchRequestProcess.ps1`, ending in `Export-Csv` in D and S)' }
                 'PowerShell' { '`ForEach-Object -Parallel { Invoke-RestMethod $_ } -ThrottleLimit T` in its own pwsh (`bench/peers/foreach-parallel.ps1`)' }
                 'Python*' { '`bench/peers/aiohttp_batch.py`: asyncio, `Semaphore(T)`, `TCPConnector(limit=T)`' }
                 'curl' { '`curl --parallel --parallel-max T --config urls.curl` (url/output pairs)' }
@@ -754,6 +788,8 @@ function Write-Results {
                 'A' { Format-ScenarioA $result }
                 'B' { Format-ScenarioB $result }
                 'C' { Format-ScenarioC $result }
+                'D' { Format-ScenarioD $result }
+                'S' { Format-ScenarioS $result }
             }
         }
         '## How to reproduce'
@@ -764,11 +800,13 @@ function Write-Results {
         'dotnet tool restore && dotnet pwsh ./build.ps1 bench        # build, then the full benchmark (5 runs)'
         'dotnet pwsh ./bench/Invoke-Benchmark.ps1 -Quick             # a smoke run: tiny counts, one run'
         'dotnet pwsh ./bench/Invoke-Benchmark.ps1 -Runs 9 -Scenario A,B -ThrottleLimit 40 -LatencyMs 50   # any part, after a build'
+        'dotnet pwsh ./bench/Invoke-Benchmark.ps1 -Scenario D,S -OverloadCount 2000 -ColdStartRuns 9     # overload and cold start'
         '```'
         ''
         'Each tool is checked through the server: requests in flight at most, distinct connections that carried'
         'requests, and the ledger of arrivals by id (hey sends one URL N times, so only its count is compared; above'
-        "$($LedgerLimit.ToString('N0', $Invariant)) records only counts are compared). Progress output is off in every pwsh."
+        "$($LedgerLimit.ToString('N0', $Invariant)) records only counts are compared; in D, where turned-away attempts arrive too, the capped route's"
+        'own counters: served, turned away, in service). Progress output is off in every pwsh.'
     )
     $lines | Set-Content -LiteralPath $ResultsPath -Encoding utf8NoBOM
     $lines
@@ -791,7 +829,7 @@ Write-Host "Peers: $($Available -join ', '), ForEach-Object -Parallel. Runs: $Ru
 
 $server = Start-TestServer
 try {
-    $scenarioResults = foreach ($name in 'A', 'B', 'C' | Where-Object { $_ -in $ScenarioNames }) {
+    $scenarioResults = foreach ($name in 'A', 'B', 'C', 'D', 'S' | Where-Object { $_ -in $ScenarioNames }) {
         & "Invoke-Scenario$name" -Server $server
     }
 }

@@ -1,41 +1,82 @@
 <#
 .SYNOPSIS
-    BatchRequest in a process of its own, for the benchmark: whole-process time (scenarios A and B) and peak
-    working set (scenario C).
+    BatchRequest in a process of its own, for the benchmark: whole-process time (scenarios A, B and D), peak
+    working set (scenario C) and the cost of a cold start (scenario S).
 .DESCRIPTION
     Imports the built module, streams the request file through Import-RequestFile | Invoke-BatchRequest and counts
-    the result objects with Measure-Object, so nothing is collected. Prints one JSON line: count (result objects),
-    succeeded (from the batch summary), elapsedSeconds (the pipeline alone), baselineWorkingSet (after
-    Import-Module, before the batch), peakWorkingSet (Process.PeakWorkingSet64) and vmHwmBytes (VmHWM of
-    /proc/self/status, the same high-water mark as the kernel reports it).
+    the result objects with Measure-Object, so nothing is collected; with -ExportCsvPath the results go to
+    Export-Csv instead, the pipeline of the README. Prints one JSON line: count (result objects; null under
+    -ExportCsvPath), succeeded (from the batch summary), elapsedSeconds (the pipeline alone), baselineWorkingSet
+    (after Import-Module, before the batch), peakWorkingSet (Process.PeakWorkingSet64) and vmHwmBytes (VmHWM of
+    /proc/self/status, the same high-water mark as the kernel reports it). From the summary also total, retries,
+    concurrencyLimit, concurrencyLimitLowest and concurrencyLimitHighest. For the cold start: importSeconds
+    (Import-Module alone), startedSeconds (from this script's first line to the batch's end, Import-Module
+    included), and jittedMethods and jitMilliseconds, what the JIT compiled over that same span, on every thread
+    (System.Runtime.JitInfo).
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $RequestFile,
-    [Parameter(Mandatory)] [int] $ThrottleLimit
+    [Parameter(Mandatory)] [int] $ThrottleLimit,
+
+    # -ThrottleLimit becomes the ceiling of the adaptive per-host limit (scenarios A and D).
+    [switch] $AdaptiveThrottle,
+
+    # Retries per record; the module's default when not given (scenario D raises it so that every record gets
+    # through a server that turns attempts away).
+    [ValidateRange(0, 100)] [int] $MaximumRetryCount,
+
+    # The results are written to this CSV file rather than counted (scenarios D and S).
+    [string] $ExportCsvPath
 )
+
+# Before anything else, so that the cold start counts Import-Module and all that follows.
+$started = [Diagnostics.Stopwatch]::StartNew()
+$jittedAtStart = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+$jitTimeAtStart = [System.Runtime.JitInfo]::GetCompilationTime($false)
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Import-Module $ModulePath
+$importSeconds = $started.Elapsed.TotalSeconds
 $self = [Diagnostics.Process]::GetCurrentProcess()
 $baseline = $self.WorkingSet64
 
-$clock = [Diagnostics.Stopwatch]::StartNew()
 # Records that fail are counted by the summary; their error records must not stop the batch.
-$measured = Import-RequestFile -LiteralPath $RequestFile |
-    Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue -InformationVariable information |
-    Measure-Object
-$clock.Stop()
+$batch = @{ ThrottleLimit = $ThrottleLimit; ErrorAction = 'SilentlyContinue'; InformationVariable = 'information' }
+if ($AdaptiveThrottle) { $batch.AdaptiveThrottle = $true }
+if ($PSBoundParameters.ContainsKey('MaximumRetryCount')) { $batch.MaximumRetryCount = $MaximumRetryCount }
 
-$summary = $information | Where-Object { $_.Tags -contains 'BatchSummary' } | Select-Object -Last 1
+$clock = [Diagnostics.Stopwatch]::StartNew()
+if ($ExportCsvPath) {
+    Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Export-Csv -LiteralPath $ExportCsvPath
+    $count = $null
+}
+else {
+    $count = (Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Measure-Object).Count
+}
+$clock.Stop()
+$startedSeconds = $started.Elapsed.TotalSeconds
+$jitted = [System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $jittedAtStart
+$jitTime = [System.Runtime.JitInfo]::GetCompilationTime($false) - $jitTimeAtStart
+
+$summary = $information | Where-Object { $_.Tags -contains 'BatchSummary' } | Select-Object -Last 1 -ExpandProperty MessageData
 $self.Refresh()
 $hwm = Get-Content -LiteralPath /proc/self/status -ErrorAction Ignore | Where-Object { $_ -like 'VmHWM:*' } | Select-Object -First 1
 [ordered]@{
-    count              = $measured.Count
-    succeeded          = if ($summary) { $summary.MessageData.Succeeded } else { $null }
-    elapsedSeconds     = $clock.Elapsed.TotalSeconds
-    baselineWorkingSet = $baseline
-    peakWorkingSet     = $self.PeakWorkingSet64
-    vmHwmBytes         = if ($hwm) { 1024 * [long]($hwm -replace '\D', '') } else { $null }
+    count                   = $count
+    succeeded               = if ($summary) { $summary.Succeeded } else { $null }
+    elapsedSeconds          = $clock.Elapsed.TotalSeconds
+    baselineWorkingSet      = $baseline
+    peakWorkingSet          = $self.PeakWorkingSet64
+    vmHwmBytes              = if ($hwm) { 1024 * [long]($hwm -replace '\D', '') } else { $null }
+    total                   = if ($summary) { $summary.Total } else { $null }
+    retries                 = if ($summary) { $summary.Retries } else { $null }
+    concurrencyLimit        = if ($summary) { $summary.ConcurrencyLimit } else { $null }
+    concurrencyLimitLowest  = if ($summary) { $summary.ConcurrencyLimitLowest } else { $null }
+    concurrencyLimitHighest = if ($summary) { $summary.ConcurrencyLimitHighest } else { $null }
+    importSeconds           = $importSeconds
+    startedSeconds          = $startedSeconds
+    jittedMethods           = $jitted
+    jitMilliseconds         = $jitTime.TotalMilliseconds
 } | ConvertTo-Json -Compress
