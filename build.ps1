@@ -76,8 +76,10 @@ function Invoke-ReadyToRun {
     $platform = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
     Invoke-Dotnet restore (Join-Path $PSScriptRoot 'tools/ReadyToRun.proj') "-p:ReadyToRunPlatform=$platform" --nologo -v quiet
     $packages = Get-NuGetPackagesPath
-    $crossgen = Get-ChildItem -LiteralPath (Join-Path $packages "microsoft.netcore.app.crossgen2.$platform") -Recurse -File -Filter crossgen2 |
-        Select-Object -First 1
+    # The version tools/ReadyToRun.proj pins: the packages folder may hold others, whose images this runtime ignores.
+    $project = Join-Path $PSScriptRoot 'tools/ReadyToRun.proj'
+    $version = (Select-Xml -LiteralPath $project -XPath '//PackageDownload').Node.Version.Trim('[', ']')
+    $crossgen = Get-Item -LiteralPath (Join-Path $packages "microsoft.netcore.app.crossgen2.$platform/$version/tools/crossgen2")
     $os, $architecture = $platform -split '-', 2
     $references = @(
         Join-Path (Split-Path ([object].Assembly.Location)) '*.dll'           # the runtime's own libraries
