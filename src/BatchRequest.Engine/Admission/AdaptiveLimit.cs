@@ -142,8 +142,11 @@ public sealed class AdaptiveLimit
 
         if (milliseconds < _lowestMilliseconds)
         {
+            // A new floor starts the average afresh: the slow first answers of a fresh process (its code still being
+            // compiled) say nothing about the server's queue.
             _lowestMilliseconds = milliseconds;
             _lowestSince = now;
+            _smoothedMilliseconds = milliseconds;
         }
 
         _smoothedMilliseconds = _samples == 0 ? milliseconds : _smoothedMilliseconds + SmoothingFactor * (milliseconds - _smoothedMilliseconds);

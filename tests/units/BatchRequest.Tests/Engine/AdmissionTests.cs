@@ -126,6 +126,29 @@ public sealed class AdmissionTests
     }
 
     [Fact]
+    public void AdaptiveLimit_SlowFirstAnswersThenFastOnes_IsNotReadAsQueueing()
+    {
+        var limit = new AdaptiveLimit(64, _clock);
+
+        // A fresh process: its first answers take long while its code compiles, then the server's own latency shows.
+        for (var i = 0; i < 12; i++)
+        {
+            limit.Learn(new AttemptFeedback(AttemptSignal.Answered, TimeSpan.FromMilliseconds(400)), limit.Epoch, limit.Limit);
+        }
+
+        var cutsAfterwards = 0;
+        for (var i = 0; i < 30; i++)
+        {
+            var epoch = limit.Epoch;
+            limit.Learn(new AttemptFeedback(AttemptSignal.Answered, TimeSpan.FromMilliseconds(50)), epoch, limit.Limit);
+            cutsAfterwards += limit.Epoch != epoch ? 1 : 0;
+        }
+
+        Assert.Equal(0, cutsAfterwards);
+        Assert.Equal(64, limit.Limit);
+    }
+
+    [Fact]
     public async Task AdaptiveAdmission_AtTheLimit_HoldsTheNextUntilASlotFreesAndServesInOrder()
     {
         using var admission = new AdaptiveConcurrencyAdmission(2, _clock);
