@@ -106,3 +106,18 @@ Describe 'about_BatchRequest' {
         foreach ($word in $Words) { $About | Should -BeLike "*$word*" }
     }
 }
+
+Describe 'The ErrorKind tables' {
+    It 'in <File> list every ErrorKind value, and nothing else' -TestCases @(
+        @{ File = 'README.md' }
+        @{ File = 'docs/help/about_BatchRequest.md' }
+    ) {
+        param($File)
+        $lines = Get-Content -LiteralPath (Join-Path $PSScriptRoot ".." $File)
+        $header = [array]::FindIndex([string[]]$lines, [Predicate[string]] { param($line) $line -match '^\| ErrorKind \| Meaning \|' })
+        $header | Should -BeGreaterOrEqual 0 -Because "$File needs a '| ErrorKind | Meaning |' table"
+        $documented = [Collections.Generic.List[string]]::new()
+        for ($i = $header + 2; $i -lt $lines.Count -and $lines[$i] -match '^\| `?(\w+)`? \|'; $i++) { $documented.Add($Matches[1]) }
+        @($documented | Sort-Object) | Should -Be ([enum]::GetNames([BatchRequest.Model.Results.ErrorKind]) | Sort-Object)
+    }
+}

@@ -61,6 +61,41 @@ Describe 'Invoke-BatchRequest credentials and safety' {
         @($ledger | Where-Object authorization -EQ 'Bearer fresh').Count | Should -Be 40
     }
 
+    It 'asks a -TokenProvider that fails once for all 30 records at T=15, which end TokenRefreshFailed' {
+        $script:providerCalls = 0
+        $provider = {
+            $script:providerCalls++
+            if ($script:providerCalls -gt 1) { throw 'the vault is locked' }
+            ConvertTo-SecureString 'stale' -AsPlainText -Force
+        }
+        $file = New-TestFile @(foreach ($i in 1..30) { @{ id = "t$i"; uri = "$($Base)bearer/fresh?id=t$i&delay=50" } })
+
+        $results = Import-RequestFile $file | Invoke-BatchRequest -TokenProvider $provider -ThrottleLimit 15 `
+            -AllowUnencryptedAuthentication -ErrorVariable failures -ErrorAction SilentlyContinue
+
+        $script:providerCalls | Should -Be 2
+        $results.Count | Should -Be 30
+        $results.Status | Sort-Object -Unique | Should -Be 'Failed'
+        $results.ErrorKind | Sort-Object -Unique | Should -Be 'TokenRefreshFailed'
+        $results.Error | Where-Object { $_ -notlike '*the vault is locked*' } | Should -BeNullOrEmpty
+        $failures.FullyQualifiedErrorId | Sort-Object -Unique | Should -Be 'RequestTokenRefreshFailed,BatchRequest.Commands.InvokeBatchRequestCommand'
+        @(Get-TestServerLedger $Server | Where-Object authorization -NE 'Bearer stale').Count | Should -Be 0
+    }
+
+    It 'refuses a redirect to ftp:// as RedirectRefused, <Case>' -TestCases @(
+        @{ Case = 'by default'; Parameters = @{} }
+        @{ Case = 'with -FollowCrossOriginRedirect'; Parameters = @{ FollowCrossOriginRedirect = $true } }
+    ) {
+        param($Parameters)
+        $file = New-TestFile @(@{ id = 'ftp1'; uri = "$($Base)redirect/302?id=ftp1&to=$([uri]::EscapeDataString('ftp://127.0.0.1/orders.csv'))" })
+        $result = Import-RequestFile $file | Invoke-BatchRequest @Parameters -ErrorVariable failures -ErrorAction SilentlyContinue
+
+        $result.Status | Should -Be 'Failed'
+        $result.ErrorKind | Should -Be 'RedirectRefused'
+        $result.Error | Should -BeLike '*ftp://127.0.0.1/orders.csv*http and https*'
+        $failures[0].FullyQualifiedErrorId | Should -Be 'RequestRedirectRefused,BatchRequest.Commands.InvokeBatchRequestCommand'
+    }
+
     It 'refuses a cross-origin redirect by default and never contacts the other origin' {
         $target = "$($Second)echo?id=x1"
         $file = New-TestFile @(@{ id = 'x1'; uri = "$($Base)redirect/302?id=x1&to=$([uri]::EscapeDataString($target))" })

@@ -12,5 +12,11 @@ public sealed class PolicyException : Exception
         Kind = kind;
     }
 
+    public PolicyException(ErrorKind kind, string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Kind = kind;
+    }
+
     public ErrorKind Kind { get; }
 }

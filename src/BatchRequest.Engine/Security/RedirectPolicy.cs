@@ -13,6 +13,9 @@ internal static class RedirectPolicy
         && string.Equals(from.IdnHost, to.IdnHost, StringComparison.OrdinalIgnoreCase)
         && from.Port == to.Port;
 
+    /// <summary>Only http and https are followed; the handler cannot send anything else.</summary>
+    public static bool IsHttp(Uri to) => to.Scheme == Uri.UriSchemeHttp || to.Scheme == Uri.UriSchemeHttps;
+
     /// <summary>Leaving TLS for plain HTTP is never followed.</summary>
     public static bool IsDowngrade(Uri from, Uri to) =>
         from.Scheme == Uri.UriSchemeHttps && to.Scheme == Uri.UriSchemeHttp;

@@ -129,6 +129,11 @@ internal sealed class AttemptExchange
     private Hop NextHop(RequestRecord record, Hop from, Uri to, int statusCode)
     {
         var shown = _redactor.Redact(to);
+        if (!RedirectPolicy.IsHttp(to))
+        {
+            throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectSchemeRefused, shown));
+        }
+
         if (RedirectPolicy.IsDowngrade(from.Uri, to))
         {
             throw new PolicyException(ErrorKind.RedirectRefused, Text.Format(Messages.RedirectDowngradeRefused, shown));

@@ -20,4 +20,5 @@ public enum ErrorKind
     TooManyRedirects,
     Canceled,
     Unexpected,
+    TokenRefreshFailed,
 }

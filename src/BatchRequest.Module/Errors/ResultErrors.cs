@@ -60,6 +60,7 @@ internal static class ResultErrors
         ErrorKind.InsecureAuthentication => ("RequestInsecureAuthentication", ErrorCategory.SecurityError),
         ErrorKind.RedirectRefused => ("RequestRedirectRefused", ErrorCategory.SecurityError),
         ErrorKind.TooManyRedirects => ("RequestTooManyRedirects", ErrorCategory.LimitsExceeded),
+        ErrorKind.TokenRefreshFailed => ("RequestTokenRefreshFailed", ErrorCategory.AuthenticationError),
         _ => ("RequestFailed", ErrorCategory.NotSpecified),
     };
 
