@@ -126,7 +126,7 @@ public sealed class BatchSession : IDisposable
 
     /// <summary>A result that did not succeed and is not an earlier run's success: worth an error record.</summary>
     public static bool NeedsAttention(BatchResult result) =>
-        result.Status != BatchStatus.Succeeded && !(result.Status == BatchStatus.Skipped && result.Error is null);
+        result.Outcome != BatchStatus.Succeeded && !(result.Outcome == BatchStatus.Skipped && result.Error is null);
 
     /// <summary>Starts the workers; call once, before the first record.</summary>
     /// <param name="cancellationToken">The owner's stop: records still queued end NotSent, those in flight Canceled.</param>
