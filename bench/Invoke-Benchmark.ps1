@@ -339,14 +339,54 @@ function New-NdjsonFile {
 #region Tools: one function per peer, and BatchRequest twice
 
 function Invoke-BatchRequestInSession {
-    <# BatchRequest in this (warm) session: a Stopwatch around the pipeline; results collected as objects. #>
+    <# BatchRequest in this (warm) session: a Stopwatch around the README's pipeline, ending in Export-Csv. #>
     param([string] $RequestFile, [switch] $AdaptiveThrottle)
+    $csv = Join-Path $WorkDir 'warm-session.csv'
     $clock = [Diagnostics.Stopwatch]::StartNew()
-    $results = Import-RequestFile -LiteralPath $RequestFile |
-        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -AdaptiveThrottle:$AdaptiveThrottle -ErrorAction SilentlyContinue
+    Import-RequestFile -LiteralPath $RequestFile |
+        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -AdaptiveThrottle:$AdaptiveThrottle -ErrorAction SilentlyContinue -InformationVariable information |
+        Export-Csv -LiteralPath $csv
     $clock.Stop()
-    $ok = @($results).Where({ $_.Status -eq 'Succeeded' }).Count
-    New-ToolRun -InProcessSeconds $clock.Elapsed.TotalSeconds -Ok $ok
+    $summary = $information | Where-Object { $_.Tags -contains 'BatchSummary' } | Select-Object -Last 1 -ExpandProperty MessageData
+    New-ToolRun -InProcessSeconds $clock.Elapsed.TotalSeconds -Ok $(if ($summary) { $summary.Succeeded } else { 0 })
+}
+
+function Measure-ResultCost {
+    <#
+        Where the time per record of the README's pipeline goes, in this warm session: each stage is the pipeline
+        up to it, so the differences are what each stage adds on the pipeline thread (best of -Runs, at least 3).
+        Then Export-Csv on its own: of the results already collected, of objects with the same scalar values (the
+        floor of Export-Csv), and the result's properties read one by one as Export-Csv reads them.
+    #>
+    param([string] $RequestFile, [int] $Count)
+    $csv = Join-Path $WorkDir 'breakdown.csv'
+    $batch = @{ ThrottleLimit = $ThrottleLimit; ErrorAction = 'SilentlyContinue' }
+    $best = {
+        param([scriptblock] $Work)
+        $times = foreach ($k in 1..([math]::Max(3, $Runs))) {
+            $clock = [Diagnostics.Stopwatch]::StartNew(); $null = & $Work; $clock.Elapsed.TotalSeconds
+        }
+        ($times | Measure-Object -Minimum).Minimum * 1e6 / $Count
+    }
+    $results = @(Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch)
+    $flat = foreach ($r in $results) {
+        [pscustomobject]@{ Id = $r.Id; Status = $r.Status; StatusCode = $r.StatusCode; Attempts = $r.Attempts; DurationMs = $r.DurationMs
+            ErrorKind = $r.ErrorKind; Error = $r.Error; Method = $r.Method; Uri = $r.Uri; StartTime = $r.StartTime; ContentType = $r.ContentType; Content = $r.Content }
+    }
+    $stages = [ordered]@{
+        'Import-RequestFile | Measure-Object'                            = { Import-RequestFile -LiteralPath $RequestFile | Measure-Object }
+        'Import-RequestFile | Invoke-BatchRequest | Measure-Object'      = { Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Measure-Object }
+        'Import-RequestFile | Invoke-BatchRequest | Export-Csv'          = { Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Export-Csv -LiteralPath $csv }
+        'collected results | Export-Csv'                                 = { $results | Export-Csv -LiteralPath $csv }
+        "the same $($flat[0].PSObject.Properties.Count) scalar values as PSCustomObjects | Export-Csv" = { $flat | Export-Csv -LiteralPath $csv }
+    }
+    $rows = foreach ($name in $stages.Keys) { [pscustomobject]@{ Stage = $name; MicrosecondsPerRecord = & $best $stages[$name] } }
+    $loop = & $best { foreach ($r in $results) { } }
+    $properties = foreach ($name in $results[0].PSObject.Properties.Name) {
+        $read = & $best { foreach ($r in $results) { $null = "$($r.PSObject.Properties[$name].Value)" } }.GetNewClosure()
+        [pscustomobject]@{ Stage = "read $name as text"; MicrosecondsPerRecord = [math]::Max(0, $read - $loop) }
+    }
+    @($rows) + @($properties)
 }
 
 function Invoke-BatchRequestProcess {
@@ -410,10 +450,10 @@ function Get-ToolSet {
     param($Inputs, [string] $HeyUrl, [switch] $Adaptive)
     $tools = [ordered]@{
         'BatchRequest (warm session)' = @{ Command = 'Invoke-BatchRequestInSession'; Parameters = @{ RequestFile = $Inputs.RequestFile } }
-        'BatchRequest (own process)'  = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $Inputs.RequestFile } }
+        'BatchRequest (own process)'  = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $Inputs.RequestFile; ExportCsvPath = (Join-Path $WorkDir 'own-process.csv') } }
     }
     if ($Adaptive) {
-        $withAdaptive = @{ RequestFile = $Inputs.RequestFile; AdaptiveThrottle = $true }
+        $withAdaptive = @{ RequestFile = $Inputs.RequestFile; AdaptiveThrottle = $true; ExportCsvPath = (Join-Path $WorkDir 'own-process.csv') }
         $tools['BatchRequest -AdaptiveThrottle (warm session)'] = @{ Command = 'Invoke-BatchRequestInSession'; Parameters = $withAdaptive }
         $tools['BatchRequest -AdaptiveThrottle (own process)'] = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = $withAdaptive }
     }
@@ -465,6 +505,7 @@ function Invoke-ScenarioB {
         Name    = 'B'
         Count   = $OverheadCount
         Results = @(Invoke-Rounds -Server $Server -Tools $tools -Count $OverheadCount -IdPrefix 'b-')
+        Cost    = @(Measure-ResultCost -RequestFile $inputs.RequestFile -Count $OverheadCount)
     }
 }
 
@@ -493,7 +534,7 @@ function Invoke-ScenarioC {
     }
     $results = foreach ($count in $StreamSizes) {
         $file = New-NdjsonFile -Path (Join-Path $WorkDir "scenario-c-$count.ndjson") -Count $count -BaseUri $Server.BaseUri -IdPrefix 'c-'
-        $tools = [ordered]@{ "BatchRequest, $($count.ToString('N0', $Invariant)) records" = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $file } } }
+        $tools = [ordered]@{ "BatchRequest, $($count.ToString('N0', $Invariant)) records" = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $file; ExportCsvPath = (Join-Path $WorkDir "scenario-c-$count.csv") } } }
         Invoke-Rounds -Server $Server -Tools $tools -Count $count -IdPrefix 'c-'
         Remove-Item -LiteralPath $file
     }
@@ -666,8 +707,8 @@ function Format-ScenarioB {
     $summaries = Get-OrderedSummaries $Result.Results $order
     "## B: $($count.ToString('N0', $Invariant)) records, no latency, T = $ThrottleLimit (pure overhead)"
     ''
-    "Requests per second, medians of $Runs run(s). BatchRequest's results are objects: collected in the warm session,"
-    'counted with `Measure-Object` in its own process. Whole-process rates include start-up: seconds for pwsh, milliseconds for curl and hey.'
+    "Requests per second, medians of $Runs run(s). BatchRequest runs the README's pipeline, ending in ``Export-Csv``, in the"
+    'warm session and in its own pwsh. Whole-process rates include start-up: seconds for pwsh, milliseconds for curl and hey.'
     ''
     '| Tool | Whole process (s) | req/s | Batch (s) | req/s | Max in flight | Connections | All 2xx | Arrived once |'
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
@@ -693,9 +734,32 @@ function Format-ScenarioB {
     $hey = $ratios | Where-Object Peer -EQ 'hey'
     if ($curl -and $curl.Warm) { Format-Check ($curl.Warm -gt 1) "Target: BatchRequest (warm session) faster than curl: $(Format-Number $curl.Warm)× curl's rate" }
     if ($hey -and $hey.Warm) { Format-Check ($hey.Warm -ge 0.7) "Target: BatchRequest (warm session) at least 0.7× hey: $(Format-Number $hey.Warm)× hey's rate" }
+    # Issue 13: the pipeline's own time in its own pwsh, against curl's whole process and aiohttp's batch.
+    $own = $summaries | Where-Object Tool -EQ 'BatchRequest (own process)'
+    $curlRun = $summaries | Where-Object Tool -EQ 'curl'
+    $aiohttpRun = $summaries | Where-Object Tool -EQ 'aiohttp'
+    if ($own -and $own.InProcess -and $curlRun -and $curlRun.Process) {
+        $ratio = $curlRun.Process / $own.InProcess
+        Format-Check ($ratio -ge 0.8) "Target: BatchRequest (own process, in-process) at least 0.8× curl's whole-process rate: $(Format-Number $ratio)×"
+    }
+    if ($own -and $own.InProcess -and $aiohttpRun -and $aiohttpRun.InProcess) {
+        $ratio = $aiohttpRun.InProcess / $own.InProcess
+        Format-Check ($ratio -ge 3) "Target: BatchRequest (own process, in-process) at least 3× aiohttp's rate: $(Format-Number $ratio)×"
+    }
     $problems = @(Format-ProblemLines $summaries)
     if ($problems) { ''; 'Problems:'; ''; $problems }
     ''
+    if ($Result.Cost) {
+        '### Where the time per record goes (warm session)'
+        ''
+        'Each stage is the pipeline up to it, best of the runs; what a stage adds is its difference to the one above.'
+        'Below, `Export-Csv` on its own, and the properties of a result read as text as `Export-Csv` reads them.'
+        ''
+        '| Stage | µs per record |'
+        '|---|---:|'
+        foreach ($row in $Result.Cost) { "| $($row.Stage) | $(Format-Number $row.MicrosecondsPerRecord '0.0') |" }
+        ''
+    }
 }
 
 function Format-ScenarioC {
