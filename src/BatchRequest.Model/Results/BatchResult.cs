@@ -57,4 +57,7 @@ public sealed class BatchResult
 
     /// <summary>The failure behind <see cref="Error"/>, kept for error records.</summary>
     internal Exception? Exception { get; init; }
+
+    /// <summary>The file that -OutDirectory wrote the body to; null without -OutDirectory or without an answer.</summary>
+    public string? OutFile { get; init; }
 }

@@ -149,6 +149,16 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Takes the progress bar away, when one was shown.</summary>
+    protected void CompleteProgress()
+    {
+        EnsurePipelineThread();
+        if (_showProgress)
+        {
+            WriteProgress(ProgressReport.Completed());
+        }
+    }
+
     /// <summary>The progress to show now, or null for none; called on the pipeline thread.</summary>
     protected virtual ProgressRecord? CreateProgress() => null;
 
