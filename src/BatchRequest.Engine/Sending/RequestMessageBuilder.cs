@@ -74,10 +74,11 @@ internal sealed class RequestMessageBuilder
         var hop = new Hop(record.Uri, record.Method, record.Body is not null, CarriesSecrets: true);
         using var request = Build(outgoing, hop, _options.BearerToken?.Current);
         var text = new StringBuilder(record.Method).Append(' ').Append(_redactor.Redact(record.Uri).AbsoluteUri);
-        var headers = request.Content is { } content ? request.Headers.Concat(content.Headers) : request.Headers;
+        // Not validated: the values as they will be sent, not as the parser would split them.
+        var headers = request.Content is { } content ? request.Headers.NonValidated.Concat(content.Headers.NonValidated) : request.Headers.NonValidated;
         foreach (var header in headers)
         {
-            var value = _redactor.IsSecretHeader(header.Key) ? Redactor.Mask : string.Join(", ", header.Value);
+            var value = _redactor.IsSecretHeader(header.Key) ? Redactor.Mask : header.Value.ToString();
             text.AppendLine().Append(Text.Format(Messages.DescribedHeader, header.Key, value));
         }
 
