@@ -59,7 +59,7 @@ internal static class SessionOptionsBinder
         sending.OutDirectory = command.OutDirectory is { } folder
             ? ParameterRules.ExistingFolder(command.SessionState.Path.GetUnresolvedProviderPathFromPSPath(folder))
             : null;
-        sending.MaximumOutFileBytes = command.MaximumOutFileSize;
+        sending.MaximumOutFileBytes = bound.ContainsKey(nameof(command.MaximumOutFileSize)) ? command.MaximumOutFileSize : long.MaxValue;
         BindAuthentication(command, sending, onPipelineThread);
 
         var journal = options.Journal;

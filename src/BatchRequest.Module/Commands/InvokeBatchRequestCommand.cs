@@ -229,7 +229,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     /// <summary>Largest body written to a file under -OutDirectory, in bytes; a larger one ends as ResponseTooLarge. No limit by default.</summary>
     [Parameter]
     [ValidateRange(1L, long.MaxValue)]
-    public long MaximumOutFileSize { get; set; } = long.MaxValue;
+    public long MaximumOutFileSize { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -269,7 +269,9 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess(_session!.Describe(InputObject), Messages.SendAction))
+        // Describing a record builds its whole message: only when it will be shown.
+        var target = ShowsShouldProcess ? _session!.Describe(InputObject) : InputObject.Id;
+        if (!ShouldProcess(target, Messages.SendAction))
         {
             return;
         }
@@ -277,7 +279,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
         try
         {
             // Back-pressure: while the batch is full the pipeline thread waits here, writing results meanwhile.
-            WaitWhileWriting(_session.AddAsync(InputObject, StopToken));
+            WaitWhileWriting(_session!.AddAsync(InputObject, StopToken));
         }
         catch (JournalException exception)
         {
