@@ -106,8 +106,11 @@ internal sealed class AnswerReader
         }
         finally
         {
-            // Left only when the body did not make it into place.
-            File.Delete(partial);
+            // Left only when the body did not make it into place; a folder removed meanwhile leaves nothing to delete.
+            if (File.Exists(partial))
+            {
+                File.Delete(partial);
+            }
         }
     }
 
