@@ -378,7 +378,7 @@ function Measure-ResultCost {
         'Import-RequestFile | Invoke-BatchRequest | Measure-Object'      = { Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Measure-Object }
         'Import-RequestFile | Invoke-BatchRequest | Export-Csv'          = { Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Export-Csv -LiteralPath $csv }
         'collected results | Export-Csv'                                 = { $results | Export-Csv -LiteralPath $csv }
-        "the same $($flat[0].PSObject.Properties.Count) scalar values as PSCustomObjects | Export-Csv" = { $flat | Export-Csv -LiteralPath $csv }
+        "the same $(@($flat[0].PSObject.Properties).Count) scalar values as PSCustomObjects | Export-Csv" = { $flat | Export-Csv -LiteralPath $csv }
     }
     $rows = foreach ($name in $stages.Keys) { [pscustomobject]@{ Stage = $name; MicrosecondsPerRecord = & $best $stages[$name] } }
     $loop = & $best { foreach ($r in $results) { } }

@@ -65,13 +65,16 @@ internal sealed class AttemptExchange
         }
     }
 
+    /// <summary>The record's first request as text safe to show; see <see cref="RequestMessageBuilder.Describe"/>.</summary>
+    public string Describe(OutgoingRecord outgoing) => _messages.Describe(outgoing);
+
     /// <param name="cancellationToken">The record's budget and the batch's stop; the attempt's own timers are inside.</param>
     public async Task<HttpAnswer> RunAsync(OutgoingRecord outgoing, CancellationToken cancellationToken)
     {
         // One timer per attempt: it bounds each wait for headers, then each read of the body.
         using var attemptTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var response = await SendFollowingRedirectsAsync(outgoing, attemptTimer, cancellationToken).ConfigureAwait(false);
-        return await _reader.ReadAsync(response, attemptTimer, cancellationToken).ConfigureAwait(false);
+        return await _reader.ReadAsync(response, outgoing.Record.Id, attemptTimer, cancellationToken).ConfigureAwait(false);
     }
 
     private bool HasCredentials => _options.BearerToken is not null || _options.BasicCredential is not null || _options.UseDefaultCredentials;

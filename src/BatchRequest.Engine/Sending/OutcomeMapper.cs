@@ -48,6 +48,7 @@ internal sealed class OutcomeMapper
                     : Text.Format(Messages.HttpStatusFailed, answer.StatusCode, answer.ReasonPhrase),
                 Content = answer.Body,
                 ContentType = answer.ContentType,
+                OutFile = answer.OutFile,
                 Headers = ResponseHeaders.Of(_redactor.Redact(answer.Headers)),
             };
         }

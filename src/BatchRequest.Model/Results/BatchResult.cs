@@ -57,6 +57,9 @@ public sealed class BatchResult
     /// <summary>Response body decoded as text.</summary>
     public string? Content { get; init; }
 
+    /// <summary>The file that -OutDirectory wrote the body to; null without -OutDirectory or without an answer.</summary>
+    public string? OutFile { get; init; }
+
     /// <summary>Response headers, secret ones masked; as text, one "Name: value" line each.</summary>
     public ResponseHeaders Headers { get; init; } = ResponseHeaders.None;
 
