@@ -28,6 +28,9 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     private BatchSession? _session;
     private bool _summaryWritten;
 
+    // Looked up once: a resource lookup per record takes a lock that the workers' lookups contend for.
+    private readonly string _sendAction = Messages.SendAction;
+
     /// <summary>A request to send: from Import-RequestFile or New-BatchRequest, or any object with a Uri (or Url) property.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [RequestRecordTransformation]
@@ -271,7 +274,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     {
         // Describing a record builds its whole message: only when it will be shown.
         var target = ShowsShouldProcess ? _session!.Describe(InputObject) : InputObject.Id;
-        if (!ShouldProcess(target, Messages.SendAction))
+        if (!ShouldProcess(target, _sendAction))
         {
             return;
         }
