@@ -66,6 +66,9 @@ internal sealed class AttemptExchange
         }
     }
 
+    /// <summary>The record's first request as text safe to show; see <see cref="RequestMessageBuilder.Describe"/>.</summary>
+    public string Describe(OutgoingRecord outgoing) => _messages.Describe(outgoing);
+
     /// <param name="cancellationToken">The record's budget and the batch's stop; the attempt's own timers are inside.</param>
     public async Task<HttpAnswer> RunAsync(OutgoingRecord outgoing, CancellationToken cancellationToken)
     {
@@ -86,7 +89,7 @@ internal sealed class AttemptExchange
 
         using (response)
         {
-            return await _reader.ReadAsync(response, attemptTimer, cancellationToken).ConfigureAwait(false);
+            return await _reader.ReadAsync(response, outgoing.Record.Id, attemptTimer, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -36,6 +36,12 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
         Invoke,
     }
 
+    /// <summary>
+    /// Whether ShouldProcess will show its target (-WhatIf, -Confirm, -Verbose or their preferences): a target that
+    /// costs something to describe is only worth describing then. Known from BeginProcessing on.
+    /// </summary>
+    protected bool ShowsShouldProcess { get; private set; }
+
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
     protected CancellationToken StopToken => _stopping.Token;
 
@@ -84,7 +90,15 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
 
         // Building progress records nobody will see costs time on every drain: skip them when progress is off.
         _showProgress = GetVariableValue("ProgressPreference") is not ActionPreference.SilentlyContinue and not ActionPreference.Ignore;
+        ShowsShouldProcess =
+            Asked("WhatIf", () => LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")))
+            || Asked("Confirm", () => GetVariableValue("ConfirmPreference") is ConfirmImpact impact and not ConfirmImpact.None and <= ConfirmImpact.Medium)
+            || Asked("Verbose", () => GetVariableValue("VerbosePreference") is not ActionPreference.SilentlyContinue and not ActionPreference.Ignore);
     }
+
+    /// <summary>A common switch as given, or when not given, what its preference variable says.</summary>
+    private bool Asked(string parameter, Func<bool> preference) =>
+        MyInvocation.BoundParameters.TryGetValue(parameter, out var given) ? LanguagePrimitives.IsTrue(given) : preference();
 
     /// <summary>Writes everything queued so far, and progress when it is due, without waiting.</summary>
     protected void WriteQueued()
@@ -146,6 +160,16 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
             }
 
             Task.WaitAny(new[] { work, _queue.Reader.WaitToReadAsync().AsTask(), _stopped.Task }, ProgressInterval);
+        }
+    }
+
+    /// <summary>Takes the progress bar away, when one was shown.</summary>
+    protected void CompleteProgress()
+    {
+        EnsurePipelineThread();
+        if (_showProgress)
+        {
+            WriteProgress(ProgressReport.Completed());
         }
     }
 
