@@ -18,8 +18,10 @@
     ForEach-Object -Parallel { Invoke-RestMethod } -ThrottleLimit T in the pinned pwsh (bench/peers/foreach-parallel.ps1).
     The Debian packages of the peers (python3-aiohttp curl hey) are installed with apt-get when missing.
 
-    BatchRequest is measured twice per run: in this pwsh session, already warm (a Stopwatch around the pipeline,
-    results collected as objects), and as a process of its own (bench/Measure-BatchRequestProcess.ps1). The peers
+    BatchRequest runs the README's pipeline, Import-RequestFile | Invoke-BatchRequest | Export-Csv, twice per run:
+    in this pwsh session, already warm (a Stopwatch around the pipeline), and as a process of its own
+    (bench/Measure-BatchRequestProcess.ps1: the pipeline's own time and the whole process). After B's runs,
+    Measure-ResultCost breaks the time per record down by stage and by property of the result. The peers
     are timed as whole processes; those that report the time of the batch alone (aiohttp, hey, ForEach-Object
     -Parallel) are shown with it too. Each run starts every tool once, in an order that rotates from run to run;
     the report gives medians over the runs, and ratios to the peers computed within each run, then their median.
@@ -339,14 +341,54 @@ function New-NdjsonFile {
 #region Tools: one function per peer, and BatchRequest twice
 
 function Invoke-BatchRequestInSession {
-    <# BatchRequest in this (warm) session: a Stopwatch around the pipeline; results collected as objects. #>
+    <# BatchRequest in this (warm) session: a Stopwatch around the README's pipeline, ending in Export-Csv. #>
     param([string] $RequestFile, [switch] $AdaptiveThrottle)
+    $csv = Join-Path $WorkDir 'warm-session.csv'
     $clock = [Diagnostics.Stopwatch]::StartNew()
-    $results = Import-RequestFile -LiteralPath $RequestFile |
-        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -AdaptiveThrottle:$AdaptiveThrottle -ErrorAction SilentlyContinue
+    Import-RequestFile -LiteralPath $RequestFile |
+        Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -AdaptiveThrottle:$AdaptiveThrottle -ErrorAction SilentlyContinue -InformationVariable information |
+        Export-Csv -LiteralPath $csv
     $clock.Stop()
-    $ok = @($results).Where({ $_.Status -eq 'Succeeded' }).Count
-    New-ToolRun -InProcessSeconds $clock.Elapsed.TotalSeconds -Ok $ok
+    $summary = $information | Where-Object { $_.Tags -contains 'BatchSummary' } | Select-Object -Last 1 -ExpandProperty MessageData
+    New-ToolRun -InProcessSeconds $clock.Elapsed.TotalSeconds -Ok $(if ($summary) { $summary.Succeeded } else { 0 })
+}
+
+function Measure-ResultCost {
+    <#
+        Where the time per record of the README's pipeline goes, in this warm session: each stage is the pipeline
+        up to it, so the differences are what each stage adds on the pipeline thread (best of -Runs, at least 3).
+        Then Export-Csv on its own: of the results already collected, of objects with the same scalar values (the
+        floor of Export-Csv), and the result's properties read one by one as Export-Csv reads them.
+    #>
+    param([string] $RequestFile, [int] $Count)
+    $csv = Join-Path $WorkDir 'breakdown.csv'
+    $batch = @{ ThrottleLimit = $ThrottleLimit; ErrorAction = 'SilentlyContinue' }
+    $best = {
+        param([scriptblock] $Work)
+        $times = foreach ($k in 1..([math]::Max(3, $Runs))) {
+            $clock = [Diagnostics.Stopwatch]::StartNew(); $null = & $Work; $clock.Elapsed.TotalSeconds
+        }
+        ($times | Measure-Object -Minimum).Minimum * 1e6 / $Count
+    }
+    $results = @(Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch)
+    $flat = foreach ($r in $results) {
+        [pscustomobject]@{ Id = $r.Id; Status = $r.Status; StatusCode = $r.StatusCode; Attempts = $r.Attempts; DurationMs = $r.DurationMs
+            ErrorKind = $r.ErrorKind; Error = $r.Error; Method = $r.Method; Uri = $r.Uri; StartTime = $r.StartTime; ContentType = $r.ContentType; Content = $r.Content }
+    }
+    $stages = [ordered]@{
+        'Import-RequestFile | Measure-Object'                            = { Import-RequestFile -LiteralPath $RequestFile | Measure-Object }
+        'Import-RequestFile | Invoke-BatchRequest | Measure-Object'      = { Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Measure-Object }
+        'Import-RequestFile | Invoke-BatchRequest | Export-Csv'          = { Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Export-Csv -LiteralPath $csv }
+        'collected results | Export-Csv'                                 = { $results | Export-Csv -LiteralPath $csv }
+        "the same $(@($flat[0].PSObject.Properties).Count) scalar values as PSCustomObjects | Export-Csv" = { $flat | Export-Csv -LiteralPath $csv }
+    }
+    $rows = foreach ($name in $stages.Keys) { [pscustomobject]@{ Stage = $name; MicrosecondsPerRecord = & $best $stages[$name] } }
+    $loop = & $best { foreach ($r in $results) { } }
+    $properties = foreach ($name in $results[0].PSObject.Properties.Name) {
+        $read = & $best { foreach ($r in $results) { $null = "$($r.PSObject.Properties[$name].Value)" } }.GetNewClosure()
+        [pscustomobject]@{ Stage = "read $name as text"; MicrosecondsPerRecord = [math]::Max(0, $read - $loop) }
+    }
+    @($rows) + @($properties)
 }
 
 function Invoke-BatchRequestProcess {
@@ -410,10 +452,10 @@ function Get-ToolSet {
     param($Inputs, [string] $HeyUrl, [switch] $Adaptive)
     $tools = [ordered]@{
         'BatchRequest (warm session)' = @{ Command = 'Invoke-BatchRequestInSession'; Parameters = @{ RequestFile = $Inputs.RequestFile } }
-        'BatchRequest (own process)'  = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $Inputs.RequestFile } }
+        'BatchRequest (own process)'  = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $Inputs.RequestFile; ExportCsvPath = (Join-Path $WorkDir 'own-process.csv') } }
     }
     if ($Adaptive) {
-        $withAdaptive = @{ RequestFile = $Inputs.RequestFile; AdaptiveThrottle = $true }
+        $withAdaptive = @{ RequestFile = $Inputs.RequestFile; AdaptiveThrottle = $true; ExportCsvPath = (Join-Path $WorkDir 'own-process.csv') }
         $tools['BatchRequest -AdaptiveThrottle (warm session)'] = @{ Command = 'Invoke-BatchRequestInSession'; Parameters = $withAdaptive }
         $tools['BatchRequest -AdaptiveThrottle (own process)'] = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = $withAdaptive }
     }
@@ -429,11 +471,15 @@ function Get-ToolSet {
 #region Scenarios
 
 function Invoke-WarmUp {
-    <# Runs the pipeline once on a few records so that the measured runs find the session warm (-Adaptive: both ways). #>
+    <#
+        Runs the measured pipeline, into Export-Csv, on up to 1,000 records so that the measured runs find the
+        session warm, its hot methods past the JIT's first tier (-Adaptive: both ways).
+    #>
     param($Server, [string] $RequestFile, [switch] $Adaptive)
     foreach ($adaptiveThrottle in @($false) + @($true | Where-Object { $Adaptive })) {
-        $null = Import-RequestFile -LiteralPath $RequestFile | Select-Object -First (2 * $ThrottleLimit) |
-            Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -AdaptiveThrottle:$adaptiveThrottle -ErrorAction SilentlyContinue
+        Import-RequestFile -LiteralPath $RequestFile | Select-Object -First 1000 |
+            Invoke-BatchRequest -ThrottleLimit $ThrottleLimit -AdaptiveThrottle:$adaptiveThrottle -ErrorAction SilentlyContinue |
+            Export-Csv -LiteralPath (Join-Path $WorkDir 'warm-up.csv')
     }
     Reset-TestServer $Server
 }
@@ -465,6 +511,7 @@ function Invoke-ScenarioB {
         Name    = 'B'
         Count   = $OverheadCount
         Results = @(Invoke-Rounds -Server $Server -Tools $tools -Count $OverheadCount -IdPrefix 'b-')
+        Cost    = @(Measure-ResultCost -RequestFile $inputs.RequestFile -Count $OverheadCount)
     }
 }
 
@@ -493,7 +540,7 @@ function Invoke-ScenarioC {
     }
     $results = foreach ($count in $StreamSizes) {
         $file = New-NdjsonFile -Path (Join-Path $WorkDir "scenario-c-$count.ndjson") -Count $count -BaseUri $Server.BaseUri -IdPrefix 'c-'
-        $tools = [ordered]@{ "BatchRequest, $($count.ToString('N0', $Invariant)) records" = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $file } } }
+        $tools = [ordered]@{ "BatchRequest, $($count.ToString('N0', $Invariant)) records" = @{ Command = 'Invoke-BatchRequestProcess'; Parameters = @{ RequestFile = $file; ExportCsvPath = (Join-Path $WorkDir "scenario-c-$count.csv") } } }
         Invoke-Rounds -Server $Server -Tools $tools -Count $count -IdPrefix 'c-'
         Remove-Item -LiteralPath $file
     }
@@ -666,8 +713,8 @@ function Format-ScenarioB {
     $summaries = Get-OrderedSummaries $Result.Results $order
     "## B: $($count.ToString('N0', $Invariant)) records, no latency, T = $ThrottleLimit (pure overhead)"
     ''
-    "Requests per second, medians of $Runs run(s). BatchRequest's results are objects: collected in the warm session,"
-    'counted with `Measure-Object` in its own process. Whole-process rates include start-up: seconds for pwsh, milliseconds for curl and hey.'
+    "Requests per second, medians of $Runs run(s). BatchRequest runs the README's pipeline, ending in ``Export-Csv``, in the"
+    'warm session and in its own pwsh. Whole-process rates include start-up: seconds for pwsh, milliseconds for curl and hey.'
     ''
     '| Tool | Whole process (s) | req/s | Batch (s) | req/s | Max in flight | Connections | All 2xx | Arrived once |'
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
@@ -693,9 +740,32 @@ function Format-ScenarioB {
     $hey = $ratios | Where-Object Peer -EQ 'hey'
     if ($curl -and $curl.Warm) { Format-Check ($curl.Warm -gt 1) "Target: BatchRequest (warm session) faster than curl: $(Format-Number $curl.Warm)× curl's rate" }
     if ($hey -and $hey.Warm) { Format-Check ($hey.Warm -ge 0.7) "Target: BatchRequest (warm session) at least 0.7× hey: $(Format-Number $hey.Warm)× hey's rate" }
+    # Issue 13: the pipeline's own time in its own pwsh, against curl's whole process and aiohttp's batch.
+    $own = $summaries | Where-Object Tool -EQ 'BatchRequest (own process)'
+    $curlRun = $summaries | Where-Object Tool -EQ 'curl'
+    $aiohttpRun = $summaries | Where-Object Tool -EQ 'aiohttp'
+    if ($own -and $own.InProcess -and $curlRun -and $curlRun.Process) {
+        $ratio = $curlRun.Process / $own.InProcess
+        Format-Check ($ratio -ge 0.8) "Target: BatchRequest (own process, in-process) at least 0.8× curl's whole-process rate: $(Format-Number $ratio)×"
+    }
+    if ($own -and $own.InProcess -and $aiohttpRun -and $aiohttpRun.InProcess) {
+        $ratio = $aiohttpRun.InProcess / $own.InProcess
+        Format-Check ($ratio -ge 3) "Target: BatchRequest (own process, in-process) at least 3× aiohttp's rate: $(Format-Number $ratio)×"
+    }
     $problems = @(Format-ProblemLines $summaries)
     if ($problems) { ''; 'Problems:'; ''; $problems }
     ''
+    if ($Result.Cost) {
+        '### Where the time per record goes (warm session)'
+        ''
+        'Each stage is the pipeline up to it, best of the runs; what a stage adds is its difference to the one above.'
+        'Below, `Export-Csv` on its own, and the properties of a result read as text as `Export-Csv` reads them.'
+        ''
+        '| Stage | µs per record |'
+        '|---|---:|'
+        foreach ($row in $Result.Cost) { "| ``$($row.Stage.Replace('|', '\|'))`` | $(Format-Number $row.MicrosecondsPerRecord '0.0') |" }
+        ''
+    }
 }
 
 function Format-ScenarioC {
@@ -709,7 +779,7 @@ function Format-ScenarioC {
         ''
         return
     }
-    '`Import-RequestFile x.ndjson | Invoke-BatchRequest | Measure-Object` in a pwsh of its own; peak working set is'
+    '`Import-RequestFile x.ndjson | Invoke-BatchRequest | Export-Csv results.csv` in a pwsh of its own; peak working set is'
     "that process's ``Process.PeakWorkingSet64`` (VmHWM), baseline its working set after ``Import-Module``. Medians of $Runs run(s)."
     ''
     '| Records | Peak working set (MB) | Highest of the runs (MB) | Baseline (MB) | Batch (s) | req/s | Whole process (s) | Max in flight | Connections | All 2xx | Arrived once |'
@@ -733,11 +803,11 @@ function Format-ScenarioC {
     }
     $measuredPeaks = @($peaks | Where-Object { $null -ne $_.Peak })
     foreach ($entry in $measuredPeaks) {
-        Format-Check ($entry.Peak -lt 300MB) "Target: peak working set under 300 MB with $($entry.Count.ToString('N0', $Invariant)) records: $(Format-Number ($entry.Peak / 1MB) '0') MB"
+        Format-Check ($entry.Peak -lt 250MB) "Target: peak working set under 250 MB with $($entry.Count.ToString('N0', $Invariant)) records: $(Format-Number ($entry.Peak / 1MB) '0') MB"
     }
     if ($measuredPeaks.Count -ge 2) {
         $growth = $measuredPeaks[-1].Peak / $measuredPeaks[0].Peak
-        Format-Check ($growth -le 1.25) "Target: nearly the same for every size: the largest uses $(Format-Number $growth)× the smallest's peak"
+        Format-Check ($growth -le 1.15) "Target: nearly the same for every size (at most 1.15×): the largest uses $(Format-Number $growth)× the smallest's peak"
     }
     $problems = @(Format-ProblemLines @($Result.Results | Group-Object Tool | ForEach-Object { Get-ToolSummary $_.Group }))
     if ($problems) { ''; 'Problems:'; ''; $problems }
@@ -774,7 +844,7 @@ function Write-Results {
         '|---|---|---|'
         foreach ($key in $Versions.Keys) {
             $runAs = switch -Wildcard ($key) {
-                'BatchRequest' { '`Import-RequestFile f.json \| Invoke-BatchRequest -ThrottleLimit T` (and with `-AdaptiveThrottle`) in the warm session, and in its own pwsh (`bench/Measure-BatchRequestProcess.ps1`, ending in `Export-Csv` in D and S)' }
+                'BatchRequest' { '`Import-RequestFile f.json \| Invoke-BatchRequest -ThrottleLimit T` (and with `-AdaptiveThrottle`) in the warm session, and in its own pwsh (`bench/Measure-BatchRequestProcess.ps1`), every row ending in `Export-Csv`' }
                 'PowerShell' { '`ForEach-Object -Parallel { Invoke-RestMethod $_ } -ThrottleLimit T` in its own pwsh (`bench/peers/foreach-parallel.ps1`)' }
                 'Python*' { '`bench/peers/aiohttp_batch.py`: asyncio, `Semaphore(T)`, `TCPConnector(limit=T)`' }
                 'curl' { '`curl --parallel --parallel-max T --config urls.curl` (url/output pairs)' }

@@ -39,7 +39,7 @@ param(
     # The API's bearer token, for instance (Get-Secret UsersApiToken) with Microsoft.PowerShell.SecretManagement.
     [securestring] $Token,
 
-    # One row per request: Id, Method, Uri, Status, StatusCode, Attempts, Duration, ErrorKind, Error.
+    # One row per request: Id, Method, Uri, Status, StatusCode, Attempts, DurationMs, ErrorKind, Error.
     [string] $ResultPath = 'users-results.csv',
 
     [ValidateRange(1, 1024)]
@@ -68,7 +68,7 @@ if ($Token) { $send.Token = $Token }
 Import-RequestFile @import |
     Invoke-BatchRequest @send -ErrorAction SilentlyContinue |
     Tee-Object -Variable results |
-    Select-Object Id, Method, Uri, Status, StatusCode, Attempts, Duration, ErrorKind, Error |
+    Select-Object Id, Method, Uri, Status, StatusCode, Attempts, DurationMs, ErrorKind, Error |
     Export-Csv -LiteralPath $ResultPath -NoTypeInformation
 
 $results = @($results)

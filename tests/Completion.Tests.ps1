@@ -53,6 +53,11 @@ Describe 'Tab completion' {
         Get-Completion 'Import-RequestFile x.json -Partition 1/' | Should -Be @('1/2', '1/4', '1/8', '1/16')
     }
 
+    It 'offers the HTTP methods for New-BatchRequest -Method, and those that start with what was typed' {
+        Get-Completion 'New-BatchRequest https://h/ -Method ' | Should -Be @('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS')
+        Get-Completion 'New-BatchRequest https://h/ -Method p' | Should -Be @('POST', 'PUT', 'PATCH')
+    }
+
     It 'completes parameter names' {
         Get-Completion 'Invoke-BatchRequest -Throttle' | Should -Be @('-ThrottleLimit')
         Get-Completion 'Import-RequestFile -Lit' | Should -Be @('-LiteralPath')

@@ -246,3 +246,76 @@ function Stop-TestNginx {
     $Nginx.Process.Dispose()
     Remove-Item -LiteralPath $Nginx.Prefix -Recurse -Force -ErrorAction Ignore
 }
+
+function Start-TestTinyproxy {
+    <#
+    Starts tinyproxy as a child process on a free loopback port with a generated config in a fresh temp folder, with
+    basic auth when Credential is given, and returns Uri, Process, Prefix, LogPath and ConfigPath. It adds
+    "Via: 1.1 batchrequest-tinyproxy" to what it forwards, so a server can tell a proxied request from a direct one.
+    #>
+    param([pscredential] $Credential)
+    $tinyproxy = Install-TestTool -Command tinyproxy -Package tinyproxy
+
+    # The free port may be taken between the look-up and tinyproxy's bind: then try another.
+    foreach ($try in 1..3) {
+        $prefix = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "batchrequest-tinyproxy-$([guid]::NewGuid().ToString('N'))")).FullName
+        $port = Get-FreeLoopbackPort
+        $config = Join-Path $prefix 'tinyproxy.conf'
+        $log = Join-Path $prefix 'tinyproxy.log'
+        $lines = @(
+            "Port $port", 'Listen 127.0.0.1', 'Timeout 30', "LogFile `"$log`"", 'LogLevel Connect', 'MaxClients 50',
+            'Allow 127.0.0.1', 'ViaProxyName "batchrequest-tinyproxy"'
+        )
+        if ($Credential) { $lines += "BasicAuth $($Credential.UserName) $($Credential.GetNetworkCredential().Password)" }
+        $lines | Set-Content -LiteralPath $config -Encoding utf8NoBOM
+
+        # -d: in the foreground, a child of this process.
+        $startInfo = [Diagnostics.ProcessStartInfo]::new($tinyproxy)
+        foreach ($argument in '-d', '-c', $config) { $startInfo.ArgumentList.Add($argument) }
+        $startInfo.UseShellExecute = $false
+        $startInfo.RedirectStandardOutput = $true
+        $startInfo.RedirectStandardError = $true
+        $process = [Diagnostics.Process]::Start($startInfo)
+
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not $process.HasExited -and -not (Test-LoopbackPort $port) -and $clock.Elapsed.TotalSeconds -lt 15) {
+            Start-Sleep -Milliseconds 50
+        }
+        if (-not $process.HasExited -and (Test-LoopbackPort $port)) {
+            return [pscustomobject]@{
+                Uri        = [uri]"http://127.0.0.1:$port/"
+                Process    = $process
+                Prefix     = $prefix
+                ConfigPath = $config
+                LogPath    = $log
+            }
+        }
+
+        $errors = (Get-Content -LiteralPath $log -ErrorAction Ignore) -join [Environment]::NewLine
+        if (-not $process.HasExited) { $process.Kill() }
+        $process.Dispose()
+        Remove-Item -LiteralPath $prefix -Recurse -Force -ErrorAction Ignore
+        if ($errors -notmatch 'Address already in use|Could not create listening') {
+            throw "tinyproxy did not accept connections on 127.0.0.1:$port within 15 s.$([Environment]::NewLine)$errors"
+        }
+    }
+    throw "tinyproxy found no free loopback port in 3 tries."
+}
+
+function Get-TinyproxyRequestLine {
+    <# The request lines tinyproxy logged ("GET http://host/path HTTP/1.1", "CONNECT host:port HTTP/1.1"), in order. #>
+    param([Parameter(Mandatory)] $Proxy)
+    foreach ($line in Get-Content -LiteralPath $Proxy.LogPath -ErrorAction Ignore) {
+        if ($line -match 'Request \(file descriptor \d+\): (.+)$') { $Matches[1] }
+    }
+}
+
+function Stop-TestTinyproxy {
+    param([Parameter(Mandatory)] $Proxy)
+    if (-not $Proxy.Process.HasExited) {
+        $Proxy.Process.Kill()
+        $null = $Proxy.Process.WaitForExit(5000)
+    }
+    $Proxy.Process.Dispose()
+    Remove-Item -LiteralPath $Proxy.Prefix -Recurse -Force -ErrorAction Ignore
+}

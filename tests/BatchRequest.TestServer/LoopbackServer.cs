@@ -71,6 +71,7 @@ public sealed partial class LoopbackServer : IAsyncDisposable
         server.MapFaults();
         server.MapSecurity();
         server.MapOverload();
+        server.MapBodies();
         await app.StartAsync();
 
         // Kestrel lists the addresses in the order the listeners were declared.

@@ -180,10 +180,10 @@ public sealed class DurableRun : IDisposable
         Method = outgoing.Record.Method,
         Uri = RedactedUri.Of(outgoing.Record.Uri),
         IdempotencyKey = outgoing.IdempotencyKey,
-        Status = result?.Status,
+        Status = result?.Outcome,
         StatusCode = result?.StatusCode,
         Attempts = result?.Attempts,
-        ErrorKind = result?.ErrorKind,
+        ErrorKind = result?.Kind,
         StartTime = result is { Attempts: > 0 } ? result.StartTime : null,
         Duration = result is { Attempts: > 0 } ? result.Duration : null,
     };
@@ -205,7 +205,7 @@ public sealed class DurableRun : IDisposable
             }
         }
 
-        if (_options.FailedPath is { } failedPath && result.Status is not (BatchStatus.Succeeded or BatchStatus.Skipped))
+        if (_options.FailedPath is { } failedPath && result.Outcome is not (BatchStatus.Succeeded or BatchStatus.Skipped))
         {
             NdjsonAppender failed;
             try
@@ -273,7 +273,7 @@ public sealed class DurableRun : IDisposable
             return new BatchResult(_redactor.Redact(record), BatchStatus.OutcomeUnknown)
             {
                 Original = record,
-                ErrorKind = history.LastResult?.ErrorKind ?? ErrorKind.Canceled,
+                Kind = history.LastResult?.ErrorKind ?? ErrorKind.Canceled,
                 Error = Text.Format(Messages.ResumeOutcomeUnknown, record.Method),
             };
         }
@@ -316,7 +316,7 @@ public sealed class DurableRun : IDisposable
     private BatchResult Stopped(RequestRecord record, Exception fault) => new(_redactor.Redact(record), BatchStatus.NotSent)
     {
         Original = record,
-        ErrorKind = ErrorKind.Canceled,
+        Kind = ErrorKind.Canceled,
         Error = fault.Message,
     };
 }

@@ -21,7 +21,7 @@ public sealed class SummaryBuilder
 
     public void Add(BatchResult result)
     {
-        _byStatus[result.Status] = _byStatus.TryGetValue(result.Status, out var count) ? count + 1 : 1;
+        _byStatus[result.Outcome] = _byStatus.TryGetValue(result.Outcome, out var count) ? count + 1 : 1;
         if (result.StatusCode is { } code)
         {
             _byStatusCode[code] = _byStatusCode.TryGetValue(code, out var codeCount) ? codeCount + 1 : 1;

@@ -24,6 +24,9 @@ public sealed class RequestBatchReader
     private long[]? _entryCounts;
     private bool _validatedClean;
 
+    // What the first pass found this partition emits; every record of the second pass refers to it.
+    private ValidatedBatch? _batch;
+
     // Where the first pass found a repeated id: (file index, record number). Usually empty, never large in practice.
     private HashSet<(int File, long Record)>? _repeats;
 
@@ -47,6 +50,7 @@ public sealed class RequestBatchReader
         var ids = new IdDigestSet();
         var repeats = new HashSet<(int File, long Record)>();
         var problems = 0;
+        long emitted = 0;
         for (var i = 0; i < _files.Count; i++)
         {
             stamps[i] = FileStamp.Of(_files[i]);
@@ -54,10 +58,18 @@ public sealed class RequestBatchReader
             {
                 counts[i]++;
                 var problem = entry.Problem;
-                if (entry.Record is { } record && !ids.Add(IdDigest.Of(record.Id)))
+                if (entry.Record is { } record)
                 {
-                    repeats.Add((i, record.Position.RecordNumber));
-                    problem = DuplicateProblem(record).Problem;
+                    var digest = IdDigest.Of(record.Id);
+                    if (!ids.Add(digest))
+                    {
+                        repeats.Add((i, record.Position.RecordNumber));
+                        problem = DuplicateProblem(record).Problem;
+                    }
+                    else if (_partition is null || _partition.Contains(digest))
+                    {
+                        emitted++;
+                    }
                 }
 
                 if (problem is not null)
@@ -75,6 +87,7 @@ public sealed class RequestBatchReader
         _entryCounts = counts;
         _validatedClean = problems == 0;
         _repeats = repeats;
+        _batch = new ValidatedBatch(emitted);
         return problems;
     }
 
@@ -113,7 +126,18 @@ public sealed class RequestBatchReader
 
                 var repeated = entry.Record is { } record &&
                     (ids is null ? _repeats!.Count > 0 && _repeats.Contains((i, record.Position.RecordNumber)) : !ids.Add(digest));
-                yield return repeated ? DuplicateProblem(entry.Record!) : entry;
+                if (repeated)
+                {
+                    yield return DuplicateProblem(entry.Record!);
+                    continue;
+                }
+
+                if (entry.Record is { } emitted)
+                {
+                    emitted.Batch = _batch;
+                }
+
+                yield return entry;
             }
 
             if (_validated is not null)

@@ -17,16 +17,23 @@ internal sealed class AnswerReader
 {
     private readonly SenderOptions _options;
     private readonly TimeProvider _time;
+    private readonly BodyFiles? _files;
 
     public AnswerReader(SenderOptions options, TimeProvider time)
     {
         _options = options;
         _time = time;
+        _files = options.OutDirectory is { } folder ? new BodyFiles(folder) : null;
     }
 
+    /// <param name="recordId">Names the body's file under -OutDirectory.</param>
     /// <param name="readTimer">The attempt's timer; re-armed before each read of the body.</param>
     /// <param name="cancellationToken">The batch's stop, told apart from the timer running out.</param>
-    public async Task<HttpAnswer> ReadAsync(HttpResponseMessage response, CancellationTokenSource readTimer, CancellationToken cancellationToken)
+    public async Task<HttpAnswer> ReadAsync(
+        HttpResponseMessage response,
+        string recordId,
+        CancellationTokenSource readTimer,
+        CancellationToken cancellationToken)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var header in response.Headers.Concat(response.Content.Headers))
@@ -34,25 +41,93 @@ internal sealed class AnswerReader
             headers[header.Key] = string.Join(", ", header.Value);
         }
 
-        var body = await ReadBodyAsync(response, readTimer, cancellationToken).ConfigureAwait(false);
         var contentType = response.Content.Headers.ContentType;
         var statusCode = (int)response.StatusCode;
+        string? outFile = null;
+        string? text = null;
+        if (_files is not null)
+        {
+            outFile = await WriteBodyAsync(response, _files.PathFor(recordId), readTimer, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            using var memory = new MemoryStream();
+            await CopyBodyAsync(response, memory, _options.MaximumResponseBytes, Messages.ResponseTooLarge, readTimer, cancellationToken).ConfigureAwait(false);
+            text = memory.Length == 0 ? null : Decode(new ArraySegment<byte>(memory.GetBuffer(), 0, (int)memory.Length), contentType?.CharSet);
+        }
+
         return new HttpAnswer(statusCode, response.ReasonPhrase, headers)
         {
-            Body = body.Count == 0 ? null : Decode(body, contentType?.CharSet),
+            Body = text,
+            OutFile = outFile,
             ContentType = contentType?.MediaType,
             RetryAfter = RetryAfter.AppliesTo(statusCode) ? RetryAfter.Parse(headers, _time.GetUtcNow()) : null,
         };
     }
 
-    private async Task<ArraySegment<byte>> ReadBodyAsync(
+    /// <summary>
+    /// Streams the body into a fresh file beside <paramref name="path"/> and only then puts it in place, so that a
+    /// body cut short, or too large, never replaces the body of an earlier answer; returns the path.
+    /// </summary>
+    private async Task<string> WriteBodyAsync(
         HttpResponseMessage response,
+        string path,
         CancellationTokenSource readTimer,
         CancellationToken cancellationToken)
     {
+        var partial = $"{path}.{Guid.NewGuid():N}.partial";
+        try
+        {
+            FileStream file;
+            try
+            {
+                file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                throw Unwritable(path, exception);
+            }
+
+            await using (file.ConfigureAwait(false))
+            {
+                await CopyBodyAsync(response, file, _options.MaximumOutFileBytes, Messages.OutFileTooLarge, readTimer, cancellationToken, path).ConfigureAwait(false);
+            }
+
+            try
+            {
+                File.Move(partial, path, overwrite: true);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                throw Unwritable(path, exception);
+            }
+
+            return path;
+        }
+        finally
+        {
+            // Left only when the body did not make it into place; a folder removed meanwhile leaves nothing to delete.
+            if (File.Exists(partial))
+            {
+                File.Delete(partial);
+            }
+        }
+    }
+
+    /// <summary>Copies the body into <paramref name="destination"/>, refusing more than <paramref name="limit"/> bytes.</summary>
+    /// <param name="outFile">The file being written, named when writing fails; null for memory.</param>
+    private async Task CopyBodyAsync(
+        HttpResponseMessage response,
+        Stream destination,
+        long limit,
+        string tooLarge,
+        CancellationTokenSource readTimer,
+        CancellationToken cancellationToken,
+        string? outFile = null)
+    {
         using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var body = new MemoryStream();
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        long total = 0;
         try
         {
             while (true)
@@ -71,15 +146,23 @@ internal sealed class AnswerReader
 
                 if (read == 0)
                 {
-                    return new ArraySegment<byte>(body.GetBuffer(), 0, (int)body.Length);
+                    return;
                 }
 
-                if (body.Length + read > _options.MaximumResponseBytes)
+                total += read;
+                if (total > limit)
                 {
-                    throw new ResponseTooLargeException(Text.Format(Messages.ResponseTooLarge, _options.MaximumResponseBytes), (int)response.StatusCode);
+                    throw new ResponseTooLargeException(Text.Format(tooLarge, limit), (int)response.StatusCode);
                 }
 
-                body.Write(chunk, 0, read);
+                try
+                {
+                    await destination.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException exception) when (outFile is not null)
+                {
+                    throw Unwritable(outFile, exception);
+                }
             }
         }
         finally
@@ -87,6 +170,9 @@ internal sealed class AnswerReader
             ArrayPool<byte>.Shared.Return(chunk);
         }
     }
+
+    private static OutFileException Unwritable(string path, Exception exception) =>
+        new(Text.Format(Messages.OutFileUnwritable, path, exception.Message), exception);
 
     private static string Decode(ArraySegment<byte> body, string? charset)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Net.Http;
 using System.Threading;
@@ -65,13 +66,31 @@ internal sealed class AttemptExchange
         }
     }
 
+    /// <summary>The record's first request as text safe to show; see <see cref="RequestMessageBuilder.Describe"/>.</summary>
+    public string Describe(OutgoingRecord outgoing) => _messages.Describe(outgoing);
+
     /// <param name="cancellationToken">The record's budget and the batch's stop; the attempt's own timers are inside.</param>
     public async Task<HttpAnswer> RunAsync(OutgoingRecord outgoing, CancellationToken cancellationToken)
     {
         // One timer per attempt: it bounds each wait for headers, then each read of the body.
         using var attemptTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var response = await SendFollowingRedirectsAsync(outgoing, attemptTimer, cancellationToken).ConfigureAwait(false);
-        return await _reader.ReadAsync(response, attemptTimer, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendFollowingRedirectsAsync(outgoing, attemptTimer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException tunnel) when (tunnel is { HttpRequestError: HttpRequestError.ProxyTunnelError, StatusCode: { } })
+        {
+            // The proxy answered the tunnel request (407 without the right -ProxyCredential) and nothing reached the
+            // origin: its status is the answer, retried by the rules of statuses, as through a proxy over plain http.
+            using var refusal = new HttpResponseMessage(tunnel.StatusCode!.Value);
+            return new HttpAnswer((int)refusal.StatusCode, refusal.ReasonPhrase, new Dictionary<string, string>());
+        }
+
+        using (response)
+        {
+            return await _reader.ReadAsync(response, outgoing.Record.Id, attemptTimer, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private bool HasCredentials => _options.BearerToken is not null || _options.BasicCredential is not null || _options.UseDefaultCredentials;

@@ -61,6 +61,8 @@ internal static class FailureClassifier
                     return ErrorKind.Timeout;
                 case ResponseTooLargeException:
                     return ErrorKind.ResponseTooLarge;
+                case OutFileException:
+                    return ErrorKind.Unexpected;
                 case BrokenCircuitException:
                     return ErrorKind.CircuitOpen;
                 case PolicyException policy:

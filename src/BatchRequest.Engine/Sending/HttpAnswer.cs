@@ -10,6 +10,9 @@ internal sealed record HttpAnswer(int StatusCode, string? ReasonPhrase, IReadOnl
 
     public string? ContentType { get; init; }
 
+    /// <summary>The file the body was written to under -OutDirectory; the body is then not kept as text.</summary>
+    public string? OutFile { get; init; }
+
     /// <summary>The server's Retry-After, when it sent a valid one on a 429 or 503.</summary>
     public TimeSpan? RetryAfter { get; init; }
 

@@ -42,13 +42,14 @@ internal sealed class OutcomeMapper
                 Attempts = attempts,
                 StartTime = startTime,
                 Duration = duration,
-                ErrorKind = answer.IsSuccess ? ErrorKind.None : throttled ? ErrorKind.Throttled : ErrorKind.HttpStatus,
+                Kind = answer.IsSuccess ? ErrorKind.None : throttled ? ErrorKind.Throttled : ErrorKind.HttpStatus,
                 Error = answer.IsSuccess ? null : throttled
                     ? Text.Format(Messages.RetryAfterTooLong, answer.RetryAfter!.Value.TotalSeconds, _options.MaximumRetryAfter.TotalSeconds)
                     : Text.Format(Messages.HttpStatusFailed, answer.StatusCode, answer.ReasonPhrase),
                 Content = answer.Body,
                 ContentType = answer.ContentType,
-                Headers = _redactor.Redact(answer.Headers),
+                OutFile = answer.OutFile,
+                Headers = ResponseHeaders.Of(_redactor.Redact(answer.Headers)),
             };
         }
 
@@ -81,7 +82,7 @@ internal sealed class OutcomeMapper
             Attempts = attempts,
             StartTime = startTime,
             Duration = duration,
-            ErrorKind = kind,
+            Kind = kind,
             Error = message,
             Exception = exception,
         };
@@ -99,7 +100,7 @@ internal sealed class OutcomeMapper
             return new BatchResult(shown, BatchStatus.NotSent)
             {
                 Original = outgoing.Record,
-                ErrorKind = ErrorKind.Canceled,
+                Kind = ErrorKind.Canceled,
                 Error = Messages.StoppedBeforeSending,
             };
         }
@@ -109,7 +110,7 @@ internal sealed class OutcomeMapper
         {
             Original = outgoing.Record,
             Attempts = outgoing.Attempts,
-            ErrorKind = ErrorKind.Unexpected,
+            Kind = ErrorKind.Unexpected,
             Error = exception.Message,
             Exception = exception,
         };

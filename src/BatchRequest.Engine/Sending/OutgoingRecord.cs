@@ -12,6 +12,7 @@ public sealed class OutgoingRecord
 {
     private string? _fingerprint;
     private int _attempts;
+    private int _waitingToRetry;
 
     internal OutgoingRecord(RequestRecord record, string? idempotencyKey, bool safeToRepeat)
     {
@@ -39,4 +40,10 @@ public sealed class OutgoingRecord
     public int Attempts => Volatile.Read(ref _attempts);
 
     internal void CountAttempt() => Interlocked.Increment(ref _attempts);
+
+    /// <summary>Marks the record as waiting out a retry delay; false when it already was.</summary>
+    internal bool BeginRetryWait() => Interlocked.Exchange(ref _waitingToRetry, 1) == 0;
+
+    /// <summary>Ends the retry wait (the next attempt begins, or the record ends); false when it was not waiting.</summary>
+    internal bool EndRetryWait() => Interlocked.Exchange(ref _waitingToRetry, 0) == 1;
 }

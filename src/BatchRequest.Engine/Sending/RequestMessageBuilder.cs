@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Text;
+using BatchRequest.Engine.Common;
+using BatchRequest.Engine.Resources;
 using BatchRequest.Engine.Security;
 
 namespace BatchRequest.Engine.Sending;
@@ -34,7 +37,12 @@ internal sealed class RequestMessageBuilder
             request.Content.Headers.TryAddWithoutValidation("Content-Type", record.ContentType ?? "text/plain; charset=utf-8");
         }
 
-        // Batch headers first, so a record's own header of the same name replaces them.
+        // The agent, then batch headers, so a record's own header of the same name replaces them.
+        if (_options.UserAgent is { } agent)
+        {
+            request.Headers.TryAddWithoutValidation("User-Agent", agent);
+        }
+
         AddHeaders(request, _options.CommonHeaders, hop.CarriesSecrets);
         AddHeaders(request, record.Headers, hop.CarriesSecrets);
         if (token is not null)
@@ -54,6 +62,32 @@ internal sealed class RequestMessageBuilder
         }
 
         return request;
+    }
+
+    /// <summary>
+    /// The record's first request as text safe to show (-WhatIf): method, URI, every header it would carry, from the
+    /// message <see cref="Build"/> makes, with secrets masked by the batch's redactor, and the body's size.
+    /// </summary>
+    public string Describe(OutgoingRecord outgoing)
+    {
+        var record = outgoing.Record;
+        var hop = new Hop(record.Uri, record.Method, record.Body is not null, CarriesSecrets: true);
+        using var request = Build(outgoing, hop, _options.BearerToken?.Current);
+        var text = new StringBuilder(record.Method).Append(' ').Append(_redactor.Redact(record.Uri).AbsoluteUri);
+        // Not validated: the values as they will be sent, not as the parser would split them.
+        var headers = request.Content is { } content ? request.Headers.NonValidated.Concat(content.Headers.NonValidated) : request.Headers.NonValidated;
+        foreach (var header in headers)
+        {
+            var value = _redactor.IsSecretHeader(header.Key) ? Redactor.Mask : header.Value.ToString();
+            text.AppendLine().Append(Text.Format(Messages.DescribedHeader, header.Key, value));
+        }
+
+        if (record.Body is { } body)
+        {
+            text.AppendLine().Append(Text.Format(Messages.DescribedBody, Encoding.UTF8.GetByteCount(body)));
+        }
+
+        return text.ToString();
     }
 
     private void AddHeaders(HttpRequestMessage request, IReadOnlyDictionary<string, string> headers, bool withSecrets)

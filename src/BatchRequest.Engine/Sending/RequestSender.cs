@@ -30,6 +30,9 @@ public sealed class RequestSender : IDisposable
     private readonly OutcomeMapper _outcomes;
     private readonly Action<RetryNotice>? _onRetry;
 
+    // Records between a retry's announcement and its attempt: progress tells them from those in flight.
+    private long _waitingToRetry;
+
     // One pipeline per host, so that each host has a circuit of its own.
     private readonly ConcurrentDictionary<string, ResiliencePipeline<HttpAnswer>> _pipelines = new(StringComparer.OrdinalIgnoreCase);
 
@@ -69,8 +72,14 @@ public sealed class RequestSender : IDisposable
     /// <summary>Masks this batch's secrets in anything shown or written.</summary>
     public Redactor Redactor { get; }
 
+    /// <summary>Records waiting out the delay before a retry now; safe from any thread.</summary>
+    public long WaitingToRetry => Interlocked.Read(ref _waitingToRetry);
+
     /// <summary>How this batch keys its records; <see cref="RecordIdentity.Prepare"/> makes what <see cref="SendAsync(OutgoingRecord, CancellationToken)"/> takes.</summary>
     public RecordIdentity Identity { get; }
+
+    /// <summary>The record's first request as text safe to show: method, URI and headers with secrets masked, body size.</summary>
+    public string Describe(RequestRecord record) => _exchange.Describe(Identity.Prepare(record));
 
     /// <summary>Sends a record not yet prepared; see <see cref="SendAsync(OutgoingRecord, CancellationToken)"/>.</summary>
     public Task<BatchResult> SendAsync(RequestRecord record, CancellationToken cancellationToken) =>
@@ -105,6 +114,9 @@ public sealed class RequestSender : IDisposable
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+
+            // A stop during the delay ends the record without its next attempt.
+            EndRetryWait(outgoing);
         }
 
         var expiredBudget = budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested ? recordTimeout : null;
@@ -140,6 +152,11 @@ public sealed class RequestSender : IDisposable
                 OnRetry = args =>
                 {
                     var outgoing = args.Context.Properties.GetValue(RecordKey, null!);
+                    if (outgoing.BeginRetryWait())
+                    {
+                        Interlocked.Increment(ref _waitingToRetry);
+                    }
+
                     _onRetry?.Invoke(new RetryNotice(
                         Redactor.Redact(outgoing.Record),
                         args.AttemptNumber + 2,
@@ -188,6 +205,7 @@ public sealed class RequestSender : IDisposable
     {
         var cancellationToken = context.CancellationToken;
         var outgoing = context.Properties.GetValue(RecordKey, null!);
+        EndRetryWait(outgoing);
         var host = outgoing.Record.Uri.Authority;
         IAdmissionTicket? ticket = null;
         long? started = null;
@@ -217,6 +235,14 @@ public sealed class RequestSender : IDisposable
         finally
         {
             ticket?.Dispose();
+        }
+    }
+
+    private void EndRetryWait(OutgoingRecord outgoing)
+    {
+        if (outgoing.EndRetryWait())
+        {
+            Interlocked.Decrement(ref _waitingToRetry);
         }
     }
 

@@ -23,3 +23,12 @@ public sealed class ResponseTooLargeException : Exception
     /// <summary>Status of the answer whose body was too large; null when the headers themselves were.</summary>
     public int? StatusCode { get; }
 }
+
+/// <summary>An answer's body could not be written to its file under -OutDirectory: a local failure, not the server's.</summary>
+public sealed class OutFileException : Exception
+{
+    public OutFileException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -30,6 +30,15 @@ public sealed class SenderOptions
     /// <summary>Largest response body kept, counted after decompression.</summary>
     public long MaximumResponseBytes { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>User-Agent of every request; null sends none. A record's own, or a common, User-Agent header wins.</summary>
+    public string? UserAgent { get; set; }
+
+    /// <summary>Folder that each answer's body is written to, in a file named after the record's id; null keeps bodies in the result.</summary>
+    public string? OutDirectory { get; set; }
+
+    /// <summary>Largest body written to a file under <see cref="OutDirectory"/>, in place of <see cref="MaximumResponseBytes"/>.</summary>
+    public long MaximumOutFileBytes { get; set; } = long.MaxValue;
+
     /// <summary>Retry POST and PATCH after failures that may have reached the server.</summary>
     public bool RetryNonIdempotent { get; set; }
 
@@ -115,6 +124,7 @@ public sealed class SenderOptions
         RequirePositive(ConnectionTimeout, nameof(ConnectionTimeout));
         RequirePositive(OperationTimeout, nameof(OperationTimeout));
         RequirePositive(MaximumResponseBytes, nameof(MaximumResponseBytes));
+        RequirePositive(MaximumOutFileBytes, nameof(MaximumOutFileBytes));
         if (RecordTimeout is { } budget)
         {
             RequirePositive(budget, nameof(RecordTimeout));

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
 using System.Threading;
@@ -45,6 +46,14 @@ public sealed class BatchSession : IDisposable
     private long _done;
     private long _problems;
     private long _retries;
+    private long _running;
+
+    // The total before the input ends: the counts of the validated batches the records came from, each once.
+    private readonly HashSet<ValidatedBatch> _batches = new();
+    private ValidatedBatch? _lastBatch;
+    private long _announced;
+    private bool _unannounced;
+    private bool _inputComplete;
 
     private BatchSession(
         BatchSessionOptions options,
@@ -73,6 +82,9 @@ public sealed class BatchSession : IDisposable
     /// <summary>Masks this batch's secrets in anything shown or written.</summary>
     public Redactor Redactor => _sender.Redactor;
 
+    /// <summary>What the record would send, as text safe to show (-WhatIf): method, URI, headers with secrets masked, body size.</summary>
+    public string Describe(RequestRecord record) => _sender.Describe(record);
+
     /// <summary>Completes when every record added has its result.</summary>
     public Task Completion => _started ? _runner.Completion : Task.CompletedTask;
 
@@ -86,7 +98,10 @@ public sealed class BatchSession : IDisposable
         Interlocked.Read(ref _problems),
         Interlocked.Read(ref _retries),
         _admission.Report()!.Value,
-        _started ? _time.GetElapsedTime(_startedAt) : TimeSpan.Zero);
+        _started ? _time.GetElapsedTime(_startedAt) : TimeSpan.Zero,
+        Total(),
+        Interlocked.Read(ref _running),
+        _sender.WaitingToRetry);
 
     /// <summary>Checks the options and reads the journal of a resumed run; sends and writes nothing yet.</summary>
     /// <param name="observer">Told of results, retries and warnings on worker threads.</param>
@@ -126,7 +141,7 @@ public sealed class BatchSession : IDisposable
 
     /// <summary>A result that did not succeed and is not an earlier run's success: worth an error record.</summary>
     public static bool NeedsAttention(BatchResult result) =>
-        result.Status != BatchStatus.Succeeded && !(result.Status == BatchStatus.Skipped && result.Error is null);
+        result.Outcome != BatchStatus.Succeeded && !(result.Outcome == BatchStatus.Skipped && result.Error is null);
 
     /// <summary>Starts the workers; call once, before the first record.</summary>
     /// <param name="cancellationToken">The owner's stop: records still queued end NotSent, those in flight Canceled.</param>
@@ -147,13 +162,18 @@ public sealed class BatchSession : IDisposable
     public ValueTask AddAsync(RequestRecord record, CancellationToken cancellationToken)
     {
         OpenFiles();
+        NoteBatch(record.Batch);
         var outgoing = _sender.Identity.Prepare(record);
         Interlocked.Increment(ref _taken);
         return _runner.TryAdd(outgoing) ? default : new ValueTask(AddWaitingAsync(outgoing, cancellationToken));
     }
 
     /// <summary>Declares the input finished; <see cref="Completion"/> follows once every record has its result.</summary>
-    public void Complete() => _runner.Complete();
+    public void Complete()
+    {
+        Volatile.Write(ref _inputComplete, true);
+        _runner.Complete();
+    }
 
     /// <summary>The summary of what has ended so far; safe from any thread.</summary>
     public BatchSummary Summary()
@@ -164,21 +184,59 @@ public sealed class BatchSession : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Stops the batch now and waits, at most a second, for the workers to hand back their records: those still
+    /// queued end NotSent, those in flight Canceled, and all are counted in <see cref="Summary"/>.
+    /// </summary>
+    public void Stop()
     {
-        // Let the workers hand back their records before the sender and the journal go, whether the batch ended,
-        // was stopped, or was cut short by its owner; a record in flight has one second to notice the stop.
         _runner.Complete();
         if (_started)
         {
             _stop.Cancel();
             Task.WhenAny(_runner.Completion, Task.Delay(TimeSpan.FromSeconds(1))).Wait();
         }
+    }
 
+    public void Dispose()
+    {
+        // Let the workers hand back their records before the sender and the journal go, whether the batch ended,
+        // was stopped, or was cut short by its owner.
+        Stop();
         _ownerStop.Dispose();
         _sender.Dispose();
         _durable.Dispose();
         _stop.Dispose();
+    }
+
+    private long? Total()
+    {
+        var taken = Interlocked.Read(ref _taken);
+        if (Volatile.Read(ref _inputComplete))
+        {
+            return taken;
+        }
+
+        var announced = Interlocked.Read(ref _announced);
+        return Volatile.Read(ref _unannounced) || announced == 0 ? null : Math.Max(announced, taken);
+    }
+
+    /// <summary>Adds the count of a record's validated batch the first time one of its records comes; on the adding thread only.</summary>
+    private void NoteBatch(ValidatedBatch? batch)
+    {
+        if (batch is null)
+        {
+            // A record from elsewhere: how many more will come is unknown until the input ends.
+            Volatile.Write(ref _unannounced, true);
+        }
+        else if (!ReferenceEquals(batch, _lastBatch))
+        {
+            _lastBatch = batch;
+            if (_batches.Add(batch))
+            {
+                Interlocked.Add(ref _announced, batch.Count);
+            }
+        }
     }
 
     private async Task AddWaitingAsync(OutgoingRecord outgoing, CancellationToken cancellationToken)
@@ -228,9 +286,19 @@ public sealed class BatchSession : IDisposable
 
         public Steps(BatchSession session) => _session = session;
 
-        public async Task<BatchResult> RunAsync(OutgoingRecord record, CancellationToken cancellationToken) =>
-            _session._durable.BeforeSend(record)
-            ?? await _session._sender.SendAsync(record, cancellationToken).ConfigureAwait(false);
+        public async Task<BatchResult> RunAsync(OutgoingRecord record, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _session._running);
+            try
+            {
+                return _session._durable.BeforeSend(record)
+                    ?? await _session._sender.SendAsync(record, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _session._running);
+            }
+        }
 
         public BatchResult Abandoned(OutgoingRecord record, Exception? exception) => _session._sender.Abandoned(record, exception);
 

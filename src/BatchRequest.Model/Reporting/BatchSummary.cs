@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using BatchRequest.Model.Resources;
 
 namespace BatchRequest.Model.Reporting;
 
@@ -57,4 +60,36 @@ public sealed class BatchSummary
 
     /// <summary>The highest concurrency limit in force during the batch.</summary>
     public int ConcurrencyLimitHighest { get; init; }
+
+    /// <summary>
+    /// The summary in one line, as -InformationAction Continue prints it: records, time and rate, the count of each
+    /// status that occurred, retries, the latency percentiles and, when one was in force, the concurrency limit.
+    /// </summary>
+    public override string ToString()
+    {
+        var culture = CultureInfo.CurrentCulture;
+        var counts = ByStatus.Count == 0
+            ? Messages.SummaryNoRecords
+            : string.Join(", ", ByStatus.Select(pair => string.Format(culture, Messages.SummaryStatusCount, pair.Key, pair.Value)));
+        var text = string.Format(
+            culture,
+            Messages.SummaryText,
+            Total,
+            Elapsed.TotalSeconds,
+            RecordsPerSecond,
+            counts,
+            Retries,
+            Shown(LatencyP50, culture),
+            Shown(LatencyP95, culture),
+            Shown(LatencyP99, culture));
+
+        // Measure-BatchResult knows no limit; a batch always ran under one.
+        return ConcurrencyLimit == 0
+            ? text
+            : text + string.Format(culture, Messages.SummaryLimit, ConcurrencyLimit, ConcurrencyLimitLowest, ConcurrencyLimitHighest);
+    }
+
+    private static string Shown(TimeSpan duration, IFormatProvider culture) => duration < TimeSpan.FromSeconds(1)
+        ? string.Format(culture, Messages.DurationMilliseconds, duration.TotalMilliseconds)
+        : string.Format(culture, Messages.DurationSeconds, duration.TotalSeconds);
 }

@@ -43,5 +43,8 @@ public sealed class RequestRecord
     /// <summary>File, line, column and record number of the record; not in a file for one built in a script.</summary>
     internal RecordPosition Position { get; init; } = RecordPosition.NotInFile;
 
+    /// <summary>The validated batch the record was read in, for its total; null for a record built in a script.</summary>
+    internal ValidatedBatch? Batch { get; set; }
+
     public override string ToString() => $"{Method} {Uri}";
 }

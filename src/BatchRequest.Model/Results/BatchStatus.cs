@@ -1,10 +1,10 @@
 namespace BatchRequest.Model.Results;
 
-/// <summary>How a record ended. Every record ends in exactly one of these.</summary>
+/// <summary>How a record ended. Every record ends in exactly one of these; none is 0, so none reads as $false.</summary>
 public enum BatchStatus
 {
     /// <summary>A success status code was received.</summary>
-    Succeeded,
+    Succeeded = 1,
 
     /// <summary>A definite answer that is not success, or a transport failure after all retries.</summary>
     Failed,

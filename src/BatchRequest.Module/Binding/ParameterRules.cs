@@ -19,6 +19,7 @@ internal static class ParameterRules
     public const string ProxyWithNoProxy = "ProxyWithNoProxy";
     public const string ProxyCredentialWithoutProxy = "ProxyCredentialWithoutProxy";
     public const string DefaultCredentialsWithAuthentication = "DefaultCredentialsWithAuthentication";
+    public const string OutDirectoryMissing = "OutDirectoryMissing";
 
     /// <summary>Checks the parameters that go together and every header parameter.</summary>
     /// <exception cref="ParameterConflictException">The first rule broken.</exception>
@@ -39,6 +40,18 @@ internal static class ParameterRules
         {
             throw new ParameterConflictException(
                 JournalErrorIds.FolderMissing, Text.Format(Messages.OutputFolderMissing, parameterName, folder), parameterName);
+        }
+
+        return path;
+    }
+
+    /// <summary>The provider path of -OutDirectory, refused when the folder does not exist: no body is written to a folder made up.</summary>
+    /// <exception cref="ParameterConflictException">The folder is missing.</exception>
+    public static string ExistingFolder(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            Conflict(OutDirectoryMissing, Text.Format(Messages.OutDirectoryMissing, path), nameof(InvokeBatchRequestCommand.OutDirectory));
         }
 
         return path;
@@ -92,6 +105,11 @@ internal static class ParameterRules
                     Conflict(HeaderValueInvalid, Text.Format(Messages.HeaderParameterValueInvalid, name), nameof(command.Headers));
                 }
             }
+        }
+
+        if (command.UserAgent is { } agent && HasControl(agent))
+        {
+            Conflict(HeaderValueInvalid, Messages.UserAgentInvalid, nameof(command.UserAgent));
         }
 
         if (command.IdempotencyKeyHeader is { } idempotencyKeyHeader)

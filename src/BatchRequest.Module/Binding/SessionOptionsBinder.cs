@@ -55,6 +55,11 @@ internal static class SessionOptionsBinder
         sending.SkipCertificateCheck = command.SkipCertificateCheck;
         sending.MaximumResponseBytes = command.MaximumResponseBytes;
         sending.AllowedHosts = command.AllowedHost;
+        sending.UserAgent = command.UserAgent ?? DefaultUserAgent(command);
+        sending.OutDirectory = command.OutDirectory is { } folder
+            ? ParameterRules.ExistingFolder(command.SessionState.Path.GetUnresolvedProviderPathFromPSPath(folder))
+            : null;
+        sending.MaximumOutFileBytes = bound.ContainsKey(nameof(command.MaximumOutFileSize)) ? command.MaximumOutFileSize : long.MaxValue;
         BindAuthentication(command, sending, onPipelineThread);
 
         var journal = options.Journal;
@@ -66,6 +71,14 @@ internal static class SessionOptionsBinder
             : ParameterRules.InExistingFolder(paths.GetUnresolvedProviderPathFromPSPath(command.FailedPath), nameof(command.FailedPath));
         journal.BatchId = command.BatchId;
         return options;
+    }
+
+    /// <summary>Names the module and PowerShell with their versions, as Invoke-RestMethod names PowerShell: BatchRequest/1.2.0 PowerShell/7.6.9.</summary>
+    private static string DefaultUserAgent(PSCmdlet command)
+    {
+        var module = command.MyInvocation.MyCommand.Module?.Version ?? typeof(SessionOptionsBinder).Assembly.GetName().Version;
+        var powerShell = (command.SessionState.PSVariable.GetValue("PSVersionTable") as IDictionary)?["PSVersion"];
+        return $"BatchRequest/{module} PowerShell/{powerShell}";
     }
 
     private static IReadOnlyDictionary<string, string> HeadersFrom(IDictionary? headers)

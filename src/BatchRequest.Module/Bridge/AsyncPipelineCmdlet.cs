@@ -17,10 +17,14 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
 
     // A stop must wake a pipeline thread parked in WaitWhileWriting, not only cancel the workers.
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource<bool> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Wakes the pipeline thread parked in WaitWhileWriting. No spinning: on two cores a spinning pipeline
+    // thread takes the CPU the workers need, and it parks once per record while the input is full.
+    private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 0);
     private readonly Channel<QueuedWrite> _queue = Channel.CreateUnbounded<QueuedWrite>(
         new UnboundedChannelOptions { SingleReader = true });
 
+    private Action? _wakeUp;
     private int _pipelineThreadId;
     private bool _showProgress;
     private DateTime _nextProgress = DateTime.MinValue;
@@ -35,6 +39,12 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
         Debug,
         Invoke,
     }
+
+    /// <summary>
+    /// Whether ShouldProcess will show its target (-WhatIf, -Confirm, -Verbose or their preferences): a target that
+    /// costs something to describe is only worth describing then. Known from BeginProcessing on.
+    /// </summary>
+    protected bool ShowsShouldProcess { get; private set; }
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
     protected CancellationToken StopToken => _stopping.Token;
@@ -84,7 +94,15 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
 
         // Building progress records nobody will see costs time on every drain: skip them when progress is off.
         _showProgress = GetVariableValue("ProgressPreference") is not ActionPreference.SilentlyContinue and not ActionPreference.Ignore;
+        ShowsShouldProcess =
+            Asked("WhatIf", () => LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")))
+            || Asked("Confirm", () => GetVariableValue("ConfirmPreference") is ConfirmImpact impact and not ConfirmImpact.None and <= ConfirmImpact.Medium)
+            || Asked("Verbose", () => GetVariableValue("VerbosePreference") is not ActionPreference.SilentlyContinue and not ActionPreference.Ignore);
     }
+
+    /// <summary>A common switch as given, or when not given, what its preference variable says.</summary>
+    private bool Asked(string parameter, Func<bool> preference) =>
+        MyInvocation.BoundParameters.TryGetValue(parameter, out var given) ? LanguagePrimitives.IsTrue(given) : preference();
 
     /// <summary>Writes everything queued so far, and progress when it is due, without waiting.</summary>
     protected void WriteQueued()
@@ -121,6 +139,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     protected void WaitWhileWriting(Task work)
     {
         EnsurePipelineThread();
+        work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_wakeUp ??= _wake.Set);
         while (true)
         {
             WriteQueued();
@@ -145,7 +164,22 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
                 throw new PipelineStoppedException();
             }
 
-            Task.WaitAny(new[] { work, _queue.Reader.WaitToReadAsync().AsTask(), _stopped.Task }, ProgressInterval);
+            // Reset before looking again, so that a write or an end between the look and the wait is not missed.
+            _wake.Reset();
+            if (!work.IsCompleted && !_queue.Reader.TryPeek(out _) && !_stopping.IsCancellationRequested)
+            {
+                _wake.Wait(ProgressInterval);
+            }
+        }
+    }
+
+    /// <summary>Takes the progress bar away, when one was shown.</summary>
+    protected void CompleteProgress()
+    {
+        EnsurePipelineThread();
+        if (_showProgress)
+        {
+            WriteProgress(ProgressReport.Completed());
         }
     }
 
@@ -156,7 +190,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing()
     {
         _stopping.Cancel();
-        _stopped.TrySetResult(true);
+        _wake.Set();
     }
 
     public void Dispose()
@@ -168,9 +202,11 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
             // A downstream command that has had enough (Select-Object -First) ends the pipeline with neither
             // StopProcessing nor EndProcessing: the work still running is cancelled here.
             _stopping.Cancel();
-            _stopped.TrySetResult(true);
+            _wake.Set();
             Dispose(true);
             _stopping.Dispose();
+
+            // _wake is not disposed: a worker still finishing may set it, and it holds no handle unless asked for one.
             GC.SuppressFinalize(this);
         }
     }
@@ -184,6 +220,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     {
         // Unbounded: its length is bounded by the work in flight, because producers wait on the pipeline thread.
         _queue.Writer.TryWrite(new QueuedWrite(kind, payload));
+        _wake.Set();
     }
 
     private void Write(QueuedWrite item)

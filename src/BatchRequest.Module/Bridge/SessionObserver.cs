@@ -31,7 +31,7 @@ internal sealed class SessionObserver : IBatchObserver
     public void OnResult(BatchResult result)
     {
         _pipeline.QueueOutput(result);
-        if (BatchSession.NeedsAttention(result) && !(_skipHttpErrorCheck && result.ErrorKind == ErrorKind.HttpStatus))
+        if (BatchSession.NeedsAttention(result) && !(_skipHttpErrorCheck && result.Kind == ErrorKind.HttpStatus))
         {
             _pipeline.QueueError(ResultErrors.For(result));
         }

@@ -26,7 +26,10 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     public const string SummaryTag = "BatchSummary";
 
     private BatchSession? _session;
-    private bool _inputComplete;
+    private bool _summaryWritten;
+
+    // Looked up once: a resource lookup per record takes a lock that the workers' lookups contend for.
+    private readonly string _sendAction = Messages.SendAction;
 
     /// <summary>A request to send: from Import-RequestFile or New-BatchRequest, or any object with a Uri (or Url) property.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -216,6 +219,21 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     [ValidateNotNullOrEmpty]
     public string? BatchId { get; set; }
 
+    /// <summary>User-Agent of every request; by default BatchRequest/version PowerShell/version. A record's own User-Agent header wins.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? UserAgent { get; set; }
+
+    /// <summary>Writes each answer's body, byte for byte, to a file in this existing folder named after the record's id; the result's OutFile names it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? OutDirectory { get; set; }
+
+    /// <summary>Largest body written to a file under -OutDirectory, in bytes; a larger one ends as ResponseTooLarge. No limit by default.</summary>
+    [Parameter]
+    [ValidateRange(1L, long.MaxValue)]
+    public long MaximumOutFileSize { get; set; }
+
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
@@ -254,7 +272,9 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess(_session!.Redactor.Redact(InputObject).ToString(), Messages.SendAction))
+        // Describing a record builds its whole message: only when it will be shown.
+        var target = ShowsShouldProcess ? _session!.Describe(InputObject) : InputObject.Id;
+        if (!ShouldProcess(target, _sendAction))
         {
             return;
         }
@@ -262,7 +282,7 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
         try
         {
             // Back-pressure: while the batch is full the pipeline thread waits here, writing results meanwhile.
-            WaitWhileWriting(_session.AddAsync(InputObject, StopToken));
+            WaitWhileWriting(_session!.AddAsync(InputObject, StopToken));
         }
         catch (JournalException exception)
         {
@@ -276,33 +296,39 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     protected override void EndProcessing()
     {
         _session!.Complete();
-        _inputComplete = true;
         WaitWhileWriting(_session.Completion);
         StopOnFault();
-        WriteProgress(new ProgressRecord(1, Messages.ProgressActivity, Messages.ProgressDone) { RecordType = ProgressRecordType.Completed });
-        WriteInformation(_session.Summary(), new[] { SummaryTag });
+        CompleteProgress();
+        WriteSummary();
     }
 
-    protected override ProgressRecord? CreateProgress()
-    {
-        var progress = _session!.Progress;
-        var status = Text.Format(Messages.ProgressStatus, progress.Done, progress.Taken, progress.Pending,
-            progress.RecordsPerSecond, progress.Retries, progress.Problems, progress.Limit.Current, progress.Limit.Ceiling);
-
-        // Only once the input has ended is the total known, and with it a percentage and an ETA.
-        return new ProgressRecord(1, Messages.ProgressActivity, status)
-        {
-            PercentComplete = _inputComplete && progress.Taken > 0 ? (int)(100 * progress.Done / progress.Taken) : -1,
-            SecondsRemaining = _inputComplete ? progress.SecondsRemaining : -1,
-        };
-    }
+    protected override ProgressRecord? CreateProgress() => ProgressReport.Of(_session!.Progress);
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && _session is { } session)
         {
-            _session?.Dispose();
+            try
+            {
+                // A batch stopped by Ctrl+C, or cut short downstream (Select-Object -First), still tells what it did:
+                // the stop ends what was queued NotSent and what was in flight Canceled, and the summary counts them.
+                if (!_summaryWritten)
+                {
+                    session.Stop();
+                    WriteSummary();
+                }
+            }
+            finally
+            {
+                session.Dispose();
+            }
         }
+    }
+
+    private void WriteSummary()
+    {
+        _summaryWritten = true;
+        WriteInformation(_session!.Summary(), new[] { SummaryTag });
     }
 
     /// <summary>After the batch stopped on a fault: writes every record's result (the rest end NotSent), then stops with the fault.</summary>
@@ -311,7 +337,6 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
         if (_session!.Fault is { } fault)
         {
             _session.Complete();
-            _inputComplete = true;
             WaitWhileWriting(_session.Completion);
             ThrowTerminatingError(ResultErrors.ForFault(fault, JournalPath ?? FailedPath));
         }

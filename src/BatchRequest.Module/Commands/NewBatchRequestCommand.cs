@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Management.Automation;
+using BatchRequest.Completion;
 using BatchRequest.Conversion;
 using BatchRequest.Model.Requests;
 
@@ -20,6 +21,7 @@ public sealed class NewBatchRequestCommand : PSCmdlet
     /// <summary>HTTP method; GET when not given.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(HttpMethodCompleter))]
     public string Method { get; set; } = "GET";
 
     /// <summary>Request headers: a hashtable of names and values.</summary>

@@ -36,3 +36,12 @@ public sealed class HttpVersionCompleter : ValueListCompleter
     {
     }
 }
+
+/// <summary>The HTTP methods of RFC 9110 an API is called with; others may still be typed.</summary>
+public sealed class HttpMethodCompleter : ValueListCompleter
+{
+    public HttpMethodCompleter()
+        : base("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+    {
+    }
+}

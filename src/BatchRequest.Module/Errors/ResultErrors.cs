@@ -10,10 +10,10 @@ internal static class ResultErrors
 {
     public static ErrorRecord For(BatchResult result)
     {
-        var (errorId, category) = result.Status switch
+        var (errorId, category) = result.Outcome switch
         {
             BatchStatus.OutcomeUnknown => ("RequestOutcomeUnknown", ErrorCategory.InvalidResult),
-            BatchStatus.NotSent when result.ErrorKind == ErrorKind.Canceled => ("RequestNotSent", ErrorCategory.OperationStopped),
+            BatchStatus.NotSent when result.Kind == ErrorKind.Canceled => ("RequestNotSent", ErrorCategory.OperationStopped),
             BatchStatus.Skipped => (JournalErrorIds.RecordChanged, ErrorCategory.InvalidData),
             _ => IdOf(result),
         };
@@ -43,7 +43,7 @@ internal static class ResultErrors
         return new ErrorRecord(exception, exception.ErrorId, category, target);
     }
 
-    private static (string, ErrorCategory) IdOf(BatchResult result) => result.ErrorKind switch
+    private static (string, ErrorCategory) IdOf(BatchResult result) => result.Kind switch
     {
         ErrorKind.HttpStatus => ("RequestHttpStatus", CategoryOf(result.StatusCode ?? 0)),
         ErrorKind.Timeout => ("RequestTimedOut", ErrorCategory.OperationTimeout),

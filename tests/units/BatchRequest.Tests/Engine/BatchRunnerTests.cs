@@ -24,8 +24,8 @@ public sealed class BatchRunnerTests
 
         Assert.Equal(6, results.Count);
         Assert.All(results.Where(r => r.Id.StartsWith("boom", StringComparison.Ordinal)), r =>
-            Assert.Equal((BatchStatus.NotSent, ErrorKind.Unexpected), (r.Status, r.ErrorKind)));
-        Assert.Equal(4, results.Count(r => r.Status == BatchStatus.Succeeded));
+            Assert.Equal((BatchStatus.NotSent, ErrorKind.Unexpected), (r.Outcome, r.Kind)));
+        Assert.Equal(4, results.Count(r => r.Outcome == BatchStatus.Succeeded));
         Assert.Empty(steps.Faults);
     }
 
@@ -41,7 +41,7 @@ public sealed class BatchRunnerTests
         var results = await RunAsync(steps, ids, reorderWindow);
 
         Assert.Equal(ids.Order(), results.Select(r => r.Id).Order());
-        Assert.All(results, r => Assert.Equal(BatchStatus.Succeeded, r.Status));
+        Assert.All(results, r => Assert.Equal(BatchStatus.Succeeded, r.Outcome));
         Assert.Equal("r3", Assert.Single(steps.Faults));
     }
 

@@ -23,7 +23,7 @@ public sealed class BatchSessionTests
         var results = await RunAsync(options, Enumerable.Range(1, 64).Select(i => Get($"delay/30?id=run{i}")));
 
         Assert.Equal(64, results.Count);
-        Assert.All(results, r => Assert.Equal(BatchStatus.Succeeded, r.Status));
+        Assert.All(results, r => Assert.Equal(BatchStatus.Succeeded, r.Outcome));
         Assert.Equal(8, _loopback.Server.Stats.MaxInFlight);
         Assert.True(_loopback.Server.Stats.Connections <= 8);
         Assert.Equal(64, _loopback.Server.Stats.Ledger.Select(a => a.Id).Distinct().Count());
@@ -64,8 +64,8 @@ public sealed class BatchSessionTests
 
         var deadResults = results.Where(r => r.Id.StartsWith("dead", StringComparison.Ordinal)).ToList();
         var aliveResults = results.Where(r => r.Id.StartsWith("alive", StringComparison.Ordinal)).ToList();
-        Assert.All(aliveResults, r => Assert.Equal(BatchStatus.Succeeded, r.Status));
-        Assert.Contains(deadResults, r => r.Status == BatchStatus.NotSent && r.ErrorKind == ErrorKind.CircuitOpen);
+        Assert.All(aliveResults, r => Assert.Equal(BatchStatus.Succeeded, r.Outcome));
+        Assert.Contains(deadResults, r => r.Outcome == BatchStatus.NotSent && r.Kind == ErrorKind.CircuitOpen);
         Assert.True(deadResults.Sum(r => r.Attempts) < 40, "The open circuit should spare most of the 160 attempts.");
     }
 
@@ -86,7 +86,7 @@ public sealed class BatchSessionTests
         await session.Completion.WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(4, observer.Results.Count);
-        Assert.All(observer.Results, r => Assert.Contains(r.Status, new[] { BatchStatus.Canceled, BatchStatus.NotSent }));
+        Assert.All(observer.Results, r => Assert.Contains(r.Outcome, new[] { BatchStatus.Canceled, BatchStatus.NotSent }));
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class BatchSessionTests
         await session.Completion.WaitAsync(TimeSpan.FromSeconds(10));
 
         var result = Assert.Single(observer.Results);
-        Assert.Equal((expected, ErrorKind.Unexpected, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((expected, ErrorKind.Unexpected, 1), (result.Outcome, result.Kind, result.Attempts));
         Assert.Single(_loopback.Server.Stats.Ledger, a => a.Id == id);
     }
 
@@ -144,7 +144,7 @@ public sealed class BatchSessionTests
 
         Assert.Equal(80, results.Count);
         Assert.True(_loopback.Server.Stats.CappedRejected > 8, "The cap should have turned many attempts away.");
-        Assert.DoesNotContain(results, r => r.Status == BatchStatus.NotSent || r.ErrorKind == ErrorKind.CircuitOpen);
+        Assert.DoesNotContain(results, r => r.Outcome == BatchStatus.NotSent || r.Kind == ErrorKind.CircuitOpen);
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public sealed class BatchSessionTests
 
         var summary = session.Summary();
         var stats = _loopback.Server.Stats;
-        Assert.All(observer.Results, r => Assert.Equal(BatchStatus.Succeeded, r.Status));
+        Assert.All(observer.Results, r => Assert.Equal(BatchStatus.Succeeded, r.Outcome));
         Assert.Equal(150, observer.Results.Count);
         Assert.InRange(summary.ConcurrencyLimit, 2, 8);
         Assert.Equal(8, summary.ConcurrencyLimitHighest);

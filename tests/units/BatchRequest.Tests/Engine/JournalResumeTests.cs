@@ -54,7 +54,7 @@ public sealed class JournalResumeTests : IDisposable
 
         var decided = run.BeforeSend(_identity.Prepare(record));
 
-        Assert.Equal(expected, decided?.Status);
+        Assert.Equal(expected, decided?.Outcome);
         Assert.Equal(0, decided?.Attempts ?? 0);
     }
 
@@ -70,7 +70,7 @@ public sealed class JournalResumeTests : IDisposable
         };
         using var run = Resume(lines);
 
-        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(_identity.Prepare(record))?.Status);
+        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(_identity.Prepare(record))?.Outcome);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class JournalResumeTests : IDisposable
 
         var decided = run.BeforeSend(_identity.Prepare(Record("a", "POST", body: "v2")));
 
-        Assert.Equal(BatchStatus.Skipped, decided?.Status);
+        Assert.Equal(BatchStatus.Skipped, decided?.Outcome);
         Assert.NotNull(decided?.Error);
         Assert.Equal(201, decided?.StatusCode);
         Assert.Empty(warnings);
@@ -259,7 +259,7 @@ public sealed class JournalResumeTests : IDisposable
         var fault = Assert.IsType<JournalException>(Assert.Single(faults));
         Assert.Equal(JournalErrorIds.Unwritable, fault.ErrorId);
         Assert.Same(fault, run.Fault);
-        Assert.Equal(BatchStatus.NotSent, next?.Status);
+        Assert.Equal(BatchStatus.NotSent, next?.Outcome);
     }
 
     private DurableRun Resume(IEnumerable<string> lines, string? keyHeader = null, Action<string>? warn = null)
@@ -306,7 +306,7 @@ public sealed class JournalResumeTests : IDisposable
         };
         using var run = Resume(lines);
 
-        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(_identity.Prepare(record))?.Status);
+        Assert.Equal(BatchStatus.OutcomeUnknown, run.BeforeSend(_identity.Prepare(record))?.Outcome);
     }
 }
 

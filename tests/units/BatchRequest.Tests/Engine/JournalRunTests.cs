@@ -28,9 +28,9 @@ public sealed class JournalRunTests : IDisposable
         var second = await RunAsync(new DurableRunOptions { JournalPath = journal, Resume = true }, records, ordered: false);
 
         Assert.Equal(records.Select(r => r.Id), first.Select(r => r.Id));
-        Assert.Equal(3, first.Count(r => r.Status == BatchStatus.Failed));
-        Assert.Equal(9, second.Count(r => r.Status == BatchStatus.Skipped));
-        Assert.Equal(3, second.Count(r => r.Status == BatchStatus.Succeeded));
+        Assert.Equal(3, first.Count(r => r.Outcome == BatchStatus.Failed));
+        Assert.Equal(9, second.Count(r => r.Outcome == BatchStatus.Skipped));
+        Assert.Equal(3, second.Count(r => r.Outcome == BatchStatus.Succeeded));
         Assert.Equal(["jr12", "jr4", "jr8"], _loopback.Server.Stats.Ledger.Select(a => a.Id!).OrderBy(id => id, StringComparer.Ordinal));
         var entries = JournalReader.Read(journal).ToList();
         Assert.Equal(2, entries.Count(e => e.Event == JournalEvent.Run));

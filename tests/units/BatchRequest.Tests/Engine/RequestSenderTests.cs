@@ -27,7 +27,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Get("flaky/2/503?id=s1"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Succeeded, 200, 3), (result.Status, result.StatusCode, result.Attempts));
+        Assert.Equal((BatchStatus.Succeeded, 200, 3), (result.Outcome, result.StatusCode, result.Attempts));
         Assert.Contains("\"attempt\":3", result.Content);
         Assert.Equal(3, _loopback.Server.Stats.Ledger.Count(a => a.Id == "s1"));
     }
@@ -38,7 +38,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Get("status/500?id=s2"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Failed, 500, 4, ErrorKind.HttpStatus), (result.Status, result.StatusCode, result.Attempts, result.ErrorKind));
+        Assert.Equal((BatchStatus.Failed, 500, 4, ErrorKind.HttpStatus), (result.Outcome, result.StatusCode, result.Attempts, result.Kind));
         Assert.Equal(4, _loopback.Server.Stats.Ledger.Count(a => a.Id == "s2"));
     }
 
@@ -53,7 +53,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Get($"status/{statusCode}?id=s3-{statusCode}"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Failed, statusCode, 1), (result.Status, result.StatusCode, result.Attempts));
+        Assert.Equal((BatchStatus.Failed, statusCode, 1), (result.Outcome, result.StatusCode, result.Attempts));
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Post("flaky/1/503?id=s4"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Failed, 503, 1), (result.Status, result.StatusCode, result.Attempts));
+        Assert.Equal((BatchStatus.Failed, 503, 1), (result.Outcome, result.StatusCode, result.Attempts));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(options);
         var result = await sender.SendAsync(Post("flaky/2/503?id=s5"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Succeeded, 3), (result.Status, result.Attempts));
+        Assert.Equal((BatchStatus.Succeeded, 3), (result.Outcome, result.Attempts));
         var keys = _loopback.Server.Stats.Ledger.Where(a => a.Id == "s5").Select(a => a.IdempotencyKey).ToList();
         Assert.Equal(3, keys.Count);
         Assert.Single(keys.Distinct());
@@ -86,7 +86,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(new RequestRecord("s6", "POST", new Uri($"http://127.0.0.1:{UnusedPort()}/")), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Failed, ErrorKind.ConnectFailed, 4), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.Failed, ErrorKind.ConnectFailed, 4), (result.Outcome, result.Kind, result.Attempts));
         Assert.Null(result.StatusCode);
     }
 
@@ -96,7 +96,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Get("status/429?id=s7&retryAfter=3600"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Throttled, ErrorKind.Throttled, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.Throttled, ErrorKind.Throttled, 1), (result.Outcome, result.Kind, result.Attempts));
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Get("status/429?id=s7b&retryAfter=99999999999999"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Throttled, ErrorKind.Throttled, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.Throttled, ErrorKind.Throttled, 1), (result.Outcome, result.Kind, result.Attempts));
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class RequestSenderTests
 
         clock.Advance(TimeSpan.FromSeconds(1));
         var result = await sending.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
+        Assert.Equal((BatchStatus.Succeeded, 2), (result.Outcome, result.Attempts));
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class RequestSenderTests
         using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         var result = await sender.SendAsync(Get("delay/30000?id=s10"), stop.Token);
 
-        Assert.Equal((BatchStatus.Canceled, ErrorKind.Canceled), (result.Status, result.ErrorKind));
+        Assert.Equal((BatchStatus.Canceled, ErrorKind.Canceled), (result.Outcome, result.Kind));
         Assert.True(result.Duration < TimeSpan.FromSeconds(5));
     }
 
@@ -179,7 +179,7 @@ public sealed class RequestSenderTests
         Assert.Single(Arrivals(id));
         var result = await AdvanceUntilDone(clock, sending, TimeSpan.FromSeconds(1));
 
-        Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
+        Assert.Equal((BatchStatus.Succeeded, 2), (result.Outcome, result.Attempts));
         Assert.True(Assert.Single(notices).DelayFromServer);
         Assert.Single(Arrivals(id).Select(a => a.IdempotencyKey).Distinct());
     }
@@ -198,7 +198,7 @@ public sealed class RequestSenderTests
         Assert.False(sending.IsCompleted);
         clock.Advance(TimeSpan.FromSeconds(3));
 
-        Assert.Equal(BatchStatus.Succeeded, (await sending.WaitAsync(TimeSpan.FromSeconds(10))).Status);
+        Assert.Equal(BatchStatus.Succeeded, (await sending.WaitAsync(TimeSpan.FromSeconds(10))).Outcome);
     }
 
     [Fact]
@@ -208,7 +208,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries(), notices.Add);
         var result = await sender.SendAsync(Get("flaky/1/429?id=malformed&retryAfter=soon"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
+        Assert.Equal((BatchStatus.Succeeded, 2), (result.Outcome, result.Attempts));
         Assert.False(Assert.Single(notices).DelayFromServer);
     }
 
@@ -218,7 +218,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Get("flaky/1/408?id=s408"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Succeeded, 2), (result.Status, result.Attempts));
+        Assert.Equal((BatchStatus.Succeeded, 2), (result.Outcome, result.Attempts));
     }
 
     [Fact]
@@ -229,7 +229,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(options);
         var result = await sender.SendAsync(Get("never?id=never-get"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 4), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 4), (result.Outcome, result.Kind, result.Attempts));
         Assert.Equal(4, Arrivals("never-get").Count);
     }
 
@@ -241,7 +241,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(options);
         var result = await sender.SendAsync(Post("never?id=never-post"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.Timeout, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.Timeout, 1), (result.Outcome, result.Kind, result.Attempts));
         Assert.Single(Arrivals("never-post"));
     }
 
@@ -254,7 +254,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(options);
         var result = await sender.SendAsync(Get("stall-body/100?id=stall"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
 
-        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 2), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 2), (result.Outcome, result.Kind, result.Attempts));
         Assert.Null(result.StatusCode);
     }
 
@@ -264,7 +264,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Get("reset?id=reset-get"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Failed, ErrorKind.ConnectionReset, 4), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.Failed, ErrorKind.ConnectionReset, 4), (result.Outcome, result.Kind, result.Attempts));
         Assert.Equal(4, Arrivals("reset-get").Count);
     }
 
@@ -274,7 +274,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries());
         var result = await sender.SendAsync(Post("reset?id=reset-post"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.ConnectionReset, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.ConnectionReset, 1), (result.Outcome, result.Kind, result.Attempts));
         Assert.Single(Arrivals("reset-post"));
     }
 
@@ -289,7 +289,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(FastRetries(), handler: handler);
         var result = await sender.SendAsync(new RequestRecord("dns", "POST", new Uri("http://no-such-host.invalid/")), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Failed, ErrorKind.DnsFailure, 4), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.Failed, ErrorKind.DnsFailure, 4), (result.Outcome, result.Kind, result.Attempts));
     }
 
     [Fact]
@@ -299,7 +299,7 @@ public sealed class RequestSenderTests
         var record = new RequestRecord("budget", "GET", _loopback.Url("delay/10000?id=budget")) { Timeout = TimeSpan.FromMilliseconds(300) };
         var result = await sender.SendAsync(record, CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 1), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.Failed, ErrorKind.Timeout, 1), (result.Outcome, result.Kind, result.Attempts));
         Assert.Contains("0.3", result.Error);
     }
 
@@ -311,7 +311,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(options);
         var result = await sender.SendAsync(Post("echo?id=big-post"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.ResponseTooLarge, 200, 1), (result.Status, result.ErrorKind, result.StatusCode, result.Attempts));
+        Assert.Equal((BatchStatus.OutcomeUnknown, ErrorKind.ResponseTooLarge, 200, 1), (result.Outcome, result.Kind, result.StatusCode, result.Attempts));
         Assert.Single(Arrivals("big-post"));
     }
 
@@ -329,7 +329,7 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(options);
         var result = await sender.SendAsync(Post("bearer/fresh?id=slow-refresh"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Succeeded, 200), (result.Status, result.StatusCode));
+        Assert.Equal((BatchStatus.Succeeded, 200), (result.Outcome, result.StatusCode));
         Assert.Equal(["Bearer stale", "Bearer fresh"], Arrivals("slow-refresh").Select(a => a.Authorization));
     }
 

@@ -23,7 +23,7 @@ public sealed class SendPolicyTests
         using var sender = new RequestSender(new SenderOptions { AllowedHosts = [$"127.0.0.1:{Port}"] });
         var result = await sender.SendAsync(Get(_loopback.Server.BaseUri, "echo?id=p1"), CancellationToken.None);
 
-        Assert.Equal(BatchStatus.Succeeded, result.Status);
+        Assert.Equal(BatchStatus.Succeeded, result.Outcome);
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class SendPolicyTests
         using var sender = new RequestSender(new SenderOptions { AllowedHosts = [$"127.0.0.1:{SecondPort}"] });
         var result = await sender.SendAsync(Get(_loopback.Server.BaseUri, "echo?id=p2"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.NotSent, ErrorKind.HostNotAllowed), (result.Status, result.ErrorKind));
+        Assert.Equal((BatchStatus.NotSent, ErrorKind.HostNotAllowed), (result.Outcome, result.Kind));
         Assert.Contains($"127.0.0.1:{Port}", result.Error);
         Assert.Equal(0, Arrivals("p2"));
     }
@@ -44,7 +44,7 @@ public sealed class SendPolicyTests
         var first = await sender.SendAsync(Get(_loopback.Server.BaseUri, "echo?id=p3"), CancellationToken.None);
         var second = await sender.SendAsync(Get(_loopback.Server.SecondBaseUri, "echo?id=p4"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.Succeeded, BatchStatus.Succeeded), (first.Status, second.Status));
+        Assert.Equal((BatchStatus.Succeeded, BatchStatus.Succeeded), (first.Outcome, second.Outcome));
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class SendPolicyTests
         var target = Uri.EscapeDataString(new Uri(_loopback.Server.SecondBaseUri, "echo?id=p5").AbsoluteUri);
         var result = await sender.SendAsync(Get(_loopback.Server.BaseUri, $"redirect/302?id=p5&to={target}"), CancellationToken.None);
 
-        Assert.Equal(ErrorKind.HostNotAllowed, result.ErrorKind);
+        Assert.Equal(ErrorKind.HostNotAllowed, result.Kind);
         Assert.Equal(1, Arrivals("p5"));
         Assert.DoesNotContain(_loopback.Server.Stats.Ledger, a => a.Id == "p5" && a.Host == _loopback.Server.SecondBaseUri.Authority);
     }
@@ -77,7 +77,7 @@ public sealed class SendPolicyTests
 
         var result = await sender.SendAsync(record, CancellationToken.None);
 
-        Assert.Equal((BatchStatus.NotSent, ErrorKind.InsecureAuthentication, 0), (result.Status, result.ErrorKind, result.Attempts));
+        Assert.Equal((BatchStatus.NotSent, ErrorKind.InsecureAuthentication, 0), (result.Outcome, result.Kind, result.Attempts));
         Assert.Equal(0, Arrivals(id));
     }
 
@@ -88,7 +88,7 @@ public sealed class SendPolicyTests
         using var sender = new RequestSender(options);
         var result = await sender.SendAsync(Get(_loopback.Server.BaseUri, "echo?id=h-common"), CancellationToken.None);
 
-        Assert.Equal((BatchStatus.NotSent, ErrorKind.InsecureAuthentication), (result.Status, result.ErrorKind));
+        Assert.Equal((BatchStatus.NotSent, ErrorKind.InsecureAuthentication), (result.Outcome, result.Kind));
         Assert.Equal(0, Arrivals("h-common"));
     }
 
@@ -103,7 +103,7 @@ public sealed class SendPolicyTests
         using var sender = new RequestSender(options);
         var result = await sender.SendAsync(Get(_loopback.Server.BaseUri, "echo?id=h-allowed"), CancellationToken.None);
 
-        Assert.Equal(BatchStatus.Succeeded, result.Status);
+        Assert.Equal(BatchStatus.Succeeded, result.Outcome);
         Assert.Equal("k-1", _loopback.Server.Stats.Ledger.Single(a => a.Id == "h-allowed").ApiKey);
     }
 
