@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text.RegularExpressions;
 using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
 using OxyPlot;
@@ -16,7 +17,7 @@ namespace BatchRequest.Engine.Report;
 /// The report's charts as OxyPlot models, exported to SVG fragments for inlining: the library's own exporter and its
 /// own text measurer, in managed code, so a chart needs no font file, no native library and nothing outside the page.
 /// </summary>
-internal static class ReportCharts
+internal static partial class ReportCharts
 {
     public const int Width = 960;
     private const int TimelineHeight = 300;
@@ -42,7 +43,7 @@ internal static class ReportCharts
         model.Series.Add(Line(Messages.ReportSeriesCompletions, Completions, data.Timeline.Select(point => (point, point.PerSecond(point.Completions)))));
         model.Series.Add(Line(Messages.ReportSeriesFailures, Failures, data.Timeline.Select(point => (point, point.PerSecond(point.Failures)))));
         model.Series.Add(Line(Messages.ReportSeriesRetries, Retries, data.Timeline.Select(point => (point, point.PerSecond(point.Retries)))));
-        return Svg(model, TimelineHeight);
+        return Svg(model, TimelineHeight, "throughput");
     }
 
     /// <summary>Records in flight, each host's adaptive limit, and the hosts' Retry-After pauses, over the batch.</summary>
@@ -82,7 +83,7 @@ internal static class ReportCharts
             model.Series.Add(new AreaSeries { Title = Messages.ReportSeriesPaused, Fill = PauseFill, Color = PauseFill });
         }
 
-        return Svg(model, TimelineHeight);
+        return Svg(model, TimelineHeight, "concurrency");
     }
 
     /// <summary>How many records took how long, on a logarithmic scale of milliseconds.</summary>
@@ -101,7 +102,7 @@ internal static class ReportCharts
         }
 
         model.Series.Add(histogram);
-        return Svg(model, HistogramHeight);
+        return Svg(model, HistogramHeight, "latency");
     }
 
     private static PlotModel TimelineModel(ReportData data, string title, string yTitle)
@@ -111,7 +112,8 @@ internal static class ReportCharts
         {
             Position = AxisPosition.Bottom,
             Title = Messages.ReportAxisTime,
-            StringFormat = "HH:mm:ss",
+            // Tenths of a second where the whole batch took less than a minute, or every label would read the same.
+            StringFormat = data.Timeline.Count > 0 && data.Timeline[^1].Start - data.Timeline[0].Start < TimeSpan.FromMinutes(1) ? "HH:mm:ss.f" : "HH:mm:ss",
             MajorGridlineStyle = LineStyle.Dot,
         });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, Minimum = 0, MinimumRange = 1, MajorGridlineStyle = LineStyle.Dot });
@@ -139,9 +141,18 @@ internal static class ReportCharts
             TitleFontSize = 14,
             DefaultFontSize = 11,
             Culture = CultureInfo.InvariantCulture,
+
+            // The measurer knows Helvetica's widths, which Arial and its stand-ins share.
+            DefaultFont = "Arial",
             Background = OxyColors.White,
         };
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.TopRight, LegendPlacement = LegendPlacement.Outside, LegendOrientation = LegendOrientation.Vertical });
+        model.Legends.Add(new Legend
+        {
+            LegendPosition = LegendPosition.TopRight,
+            LegendPlacement = LegendPlacement.Inside,
+            LegendBackground = OxyColor.FromAColor(220, OxyColors.White),
+            LegendBorder = OxyColors.LightGray,
+        });
         return model;
     }
 
@@ -177,6 +188,16 @@ internal static class ReportCharts
 
     private static double X(DateTimeOffset time) => DateTimeAxis.ToDouble(time.UtcDateTime);
 
-    private static string Svg(PlotModel model, int height) =>
-        new SvgExporter { Width = Width, Height = height, IsDocument = false }.ExportToString(model);
+    // Each export numbers its clip paths from 1: the chart's name keeps the ids of several charts in one page apart.
+    // The XML declaration, which the exporter writes even for a fragment, has no place inside HTML.
+    private static string Svg(PlotModel model, int height, string name)
+    {
+        var svg = new SvgExporter { Width = Width, Height = height, IsDocument = false }.ExportToString(model);
+        return XmlDeclaration().Replace(svg, string.Empty)
+            .Replace("id=\"clipPath", $"id=\"{name}-clip", StringComparison.Ordinal)
+            .Replace("url(#clipPath", $"url(#{name}-clip", StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"^\s*<\?xml[^>]*\?>\s*")]
+    private static partial Regex XmlDeclaration();
 }

@@ -92,10 +92,12 @@ internal static class ReportPage
         Pair(html, "p50", Messages.ReportP50, Milliseconds(data.P50));
         Pair(html, "p95", Messages.ReportP95, Milliseconds(data.P95));
         Pair(html, "p99", Messages.ReportP99, Milliseconds(data.P99));
-        Pair(html, "pauses", Messages.ReportPauses, Text.Format(Messages.ReportPausesValue, data.Pauses, Seconds(data.PausedTotal)));
+        Pair(html, "pauses", Messages.ReportPauses, Count(data.Pauses));
+        Pair(html, "paused", Messages.ReportPausedTotal, Seconds(data.PausedTotal));
         if (data.LimitChanges > 0)
         {
-            Pair(html, "limit", Messages.ReportLimit, Text.Format(Messages.ReportLimitValue, data.LimitChanges, data.LimitLowest, data.LimitHighest));
+            Pair(html, "limit-changes", Messages.ReportLimit, Count(data.LimitChanges));
+            Pair(html, "limit-range", Messages.ReportLimitRange, Text.Format(Messages.ReportLimitRangeValue, data.LimitLowest, data.LimitHighest));
         }
 
         html.Write("</table>\n");

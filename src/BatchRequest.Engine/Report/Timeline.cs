@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace BatchRequest.Engine.Report;
 
 /// <summary>
-/// What happened when over a batch, in at most <see cref="Capacity"/> buckets of equal width: one second wide at
+/// What happened when over a batch, in at most <see cref="Capacity"/> buckets of equal width: 100 ms wide at
 /// first, twice as wide (two neighbours merged) whenever the batch outgrows them, so a day-long batch costs what a
 /// minute-long one does. Times before the origin count in the first bucket.
 /// </summary>
@@ -29,7 +29,7 @@ internal sealed class Timeline
     private readonly List<(string Host, int Initial)> _limitHosts = new();
     private DateTimeOffset? _origin;
     private DateTimeOffset _latest;
-    private long _width = TimeSpan.TicksPerSecond;
+    private long _width = TimeSpan.TicksPerSecond / 10;
     private int _count;
 
     /// <summary>The start of the first bucket, or null before anything was added.</summary>

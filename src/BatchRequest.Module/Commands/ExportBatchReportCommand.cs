@@ -103,7 +103,8 @@ public sealed class ExportBatchReportCommand : PSCmdlet
 
         if (PassThru)
         {
-            WriteObject(new FileInfo(output));
+            // The provider's item, with the PS* properties and the view of Get-Item.
+            WriteObject(InvokeProvider.Item.Get(new[] { output }, force: false, literalPath: true), enumerateCollection: true);
         }
     }
 
