@@ -15,6 +15,7 @@
     TypesToProcess       = @('BatchRequest.Types.ps1xml')
 
     CmdletsToExport      = @(
+        'Export-BatchReport'
         'Import-BatchJournal'
         'Import-RequestFile'
         'Invoke-BatchRequest'

@@ -6,7 +6,8 @@
     test             build and package, then xunit, then Pester in a child pwsh against out/BatchRequest
                      and the package;
                      the last line is "N passed, N failed" and the exit code is non-zero on any failure.
-    demo             build, start the sample API on loopback, send 1,000 records at -ThrottleLimit 40.
+    demo             build, start the sample API on loopback, send 1,000 records at -ThrottleLimit 40 with a journal,
+                     and write the report of that run (out/demo-report.html), printing its path.
     bench            build, then run bench/Invoke-Benchmark.ps1 beside its peers and write bench/RESULTS.md
                      (by hand, on a quiet machine; never part of test).
     package          build, then pack out/BatchRequest into out/BatchRequest.<version>.nupkg with
@@ -174,9 +175,12 @@ function Invoke-Demo {
         Reset-TestServer $server
 
         Write-Host "Sending $count records to an API that answers after $latencyMs ms, at -ThrottleLimit $throttle..."
+        $journal = Join-Path $OutDir 'demo-journal.ndjson'
+        Remove-Item -LiteralPath $journal -ErrorAction Ignore
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $results = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit $throttle
+        $results = Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit $throttle -JournalPath $journal
         $clock.Stop()
+        $report = Export-BatchReport -JournalPath $journal -LiteralPath (Join-Path $OutDir 'demo-report.html') -PassThru
 
         $stats = Get-TestServerStats $server
         $elapsed = $clock.Elapsed.TotalSeconds
@@ -192,6 +196,7 @@ function Invoke-Demo {
             RatioToBound        = [math]::Round($elapsed / $bound, 2)
             SerialSeconds       = $count * $latencyMs / 1000
         } | Format-List | Out-Host
+        Write-Host "Report of this run: $($report.FullName)"
     }
     finally {
         Stop-TestServer $server

@@ -12,6 +12,8 @@
          -ThrottleLimit 80 beside a fixed -ThrottleLimit 10, each ... | Export-Csv in a pwsh of its own: time beside
          N*L/cap, the share of attempts turned away, the limit settled on.
       S  Cold start: the first batch (100 records) in a fresh pwsh, ReadyToRun module beside an IL copy, alternating.
+      R  Export-BatchReport of a generated journal of 1,000,000 records in a pwsh of its own: time, peak working
+         set, report size (bench/ReportScenario.ps1).
       (D, S and A's adaptive rows: bench/AdaptiveAndColdStart.ps1.)
     Peers: Python asyncio + aiohttp with Semaphore(T) (bench/peers/aiohttp_batch.py), curl --parallel
     --parallel-max T fed by a config file of URLs, hey -n N -c T as the raw ceiling of the machine, and
@@ -69,8 +71,8 @@ param(
     [ValidateRange(1, 100)] [int] $ColdStartRuns = 9,
     [ValidateRange(1, 100000)] [int] $ColdStartCount = 100,
 
-    # Scenarios to run: A, B, C, D, S.
-    [string[]] $Scenario = @('A', 'B', 'C', 'D', 'S'),
+    # Scenarios to run: A, B, C, D, S, R.
+    [string[]] $Scenario = @('A', 'B', 'C', 'D', 'S', 'R'),
 
     # A smoke run: A 200 records, B 1,000, C 2,000 and 20,000, D 200, S 2 runs each, one run (each unless given explicitly).
     [switch] $Quick,
@@ -93,11 +95,12 @@ Set-StrictMode -Version 3.0
 $ProgressPreference = 'SilentlyContinue'
 . (Join-Path $PSScriptRoot '../tests/common.ps1')
 . (Join-Path $PSScriptRoot 'AdaptiveAndColdStart.ps1')
+. (Join-Path $PSScriptRoot 'ReportScenario.ps1')
 $Invariant = [Globalization.CultureInfo]::InvariantCulture
 
 # pwsh -File hands "A,B" and "100000,1000000" over as single words (and would read the latter as one number).
 $ScenarioNames = @($Scenario -split ',' | ForEach-Object { $_.Trim().ToUpperInvariant() } | Where-Object { $_ })
-foreach ($name in $ScenarioNames) { if ($name -notin 'A', 'B', 'C', 'D', 'S') { throw "Unknown scenario '$name': use A, B, C, D or S." } }
+foreach ($name in $ScenarioNames) { if ($name -notin 'A', 'B', 'C', 'D', 'S', 'R') { throw "Unknown scenario '$name': use A, B, C, D, S or R." } }
 $StreamSizes = @($StreamCounts -split ',' | Where-Object { $_.Trim() } | ForEach-Object { [int]::Parse($_.Trim(), $Invariant) })
 if (@($StreamSizes | Where-Object { $_ -lt 1 }).Count) { throw 'Every -StreamCounts size must be at least 1.' }
 
@@ -860,6 +863,7 @@ function Write-Results {
                 'C' { Format-ScenarioC $result }
                 'D' { Format-ScenarioD $result }
                 'S' { Format-ScenarioS $result }
+                'R' { Format-ScenarioR $result }
             }
         }
         '## How to reproduce'
@@ -899,7 +903,7 @@ Write-Host "Peers: $($Available -join ', '), ForEach-Object -Parallel. Runs: $Ru
 
 $server = Start-TestServer
 try {
-    $scenarioResults = foreach ($name in 'A', 'B', 'C', 'D', 'S' | Where-Object { $_ -in $ScenarioNames }) {
+    $scenarioResults = foreach ($name in 'A', 'B', 'C', 'D', 'S', 'R' | Where-Object { $_ -in $ScenarioNames }) {
         & "Invoke-Scenario$name" -Server $server
     }
 }

@@ -28,6 +28,7 @@ BeforeAll {
                 'Import' { Import-Module $ModulePath }
                 'Remove' { Remove-Module BatchRequest }
                 'Batch' { $batches += , @(Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest | ForEach-Object { "$($_.Status)" }) }
+                'Report' { Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest | Export-BatchReport -LiteralPath "$RequestFile.html" }
                 default { throw "Unknown step '$step'." }
             }
         }
@@ -35,7 +36,7 @@ BeforeAll {
             $context = [Runtime.Loader.AssemblyLoadContext]::GetLoadContext($assembly)
             $name = $assembly.GetName().Name
             if ($context -ne [Runtime.Loader.AssemblyLoadContext]::Default -or $name -like 'Polly*' -or
-                $name -like 'BatchRequest*' -or $name -eq 'System.Threading.Channels') {
+                $name -like 'BatchRequest*' -or $name -eq 'System.Threading.Channels' -or $name -eq 'OxyPlot') {
                 $informational = $assembly.GetCustomAttributes([Reflection.AssemblyInformationalVersionAttribute], $false)
                 [pscustomobject]@{
                     Name     = $name
@@ -99,6 +100,15 @@ Describe 'Dependency isolation' {
         # The second import reuses the engine already loaded; nothing is loaded twice.
         @($session.Assemblies | Where-Object Name -EQ 'BatchRequest.Engine').Count | Should -Be 1
         @($session.Contexts | Where-Object { $_ -eq 'BatchRequest' }).Count | Should -Be 1
+    }
+
+    It 'loads the report''s plotting library into its own context, beside the engine' {
+        $session = Invoke-Session -Steps Import, Report
+
+        $oxyPlot = @($session.Assemblies | Where-Object Name -EQ 'OxyPlot')
+        $oxyPlot.Count | Should -Be 1
+        $oxyPlot[0].Context | Should -Be 'BatchRequest'
+        Split-Path $oxyPlot[0].Location | Should -Be (Join-Path (Split-Path $ModulePath) 'bin/dependencies')
     }
 
     It 'takes the runtime''s own assemblies from the runtime even when a copy lies in bin/dependencies' {

@@ -20,41 +20,6 @@ BeforeAll {
         [pscustomobject]@{ Succeeded = $succeeded; InFlight = $open }
     }
 
-    function Invoke-KilledBatch {
-        <#
-        Starts a child pwsh that sends 2,000 POST records to a 20 ms endpoint at -ThrottleLimit 40 with a journal,
-        and kills it (Stop-Process -Force, SIGKILL on Unix) once about half have reached the server.
-        #>
-        param([Parameter(Mandatory)] [string] $Name, [switch] $Keyed)
-        $records = foreach ($i in 1..2000) { @{ id = "$Name$i"; method = 'POST'; uri = "$($Base)delay/20?id=$Name$i"; body = @{ n = $i } } }
-        $file = New-RequestFile -Path (Join-Path $Work "$Name.json") -Records $records
-        $journal = Join-Path $Work "$Name.ndjson"
-
-        $pwsh = @(Get-PwshCommand)
-        $start = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
-        $arguments = @($pwsh | Select-Object -Skip 1) + @(
-            '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Send-JournaledBatch.ps1'),
-            '-ModulePath', (Get-BuiltModulePath), '-RequestFile', $file, '-JournalPath', $journal)
-        if ($Keyed) { $arguments += @('-IdempotencyKeyHeader', 'Idempotency-Key') }
-        foreach ($argument in $arguments) { $start.ArgumentList.Add([string]$argument) }
-        $start.UseShellExecute = $false
-        $child = [Diagnostics.Process]::Start($start)
-        try {
-            $deadline = [DateTime]::UtcNow.AddSeconds(120)
-            while ((Get-TestServerStats $Server).served -lt 1000 -and -not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 10
-            }
-            $child.HasExited | Should -BeFalse -Because 'the batch must still be running when it is killed'
-            Stop-Process -Id $child.Id -Force
-            $child.WaitForExit()
-        }
-        finally {
-            if (-not $child.HasExited) { $child.Kill() }
-            $child.Dispose()
-        }
-        [pscustomobject]@{ File = $file; Journal = $journal }
-    }
-
     function Get-ArrivalsById {
         $arrivals = @{}
         foreach ($arrival in Get-TestServerLedger $Server) {
@@ -138,7 +103,7 @@ Describe 'Invoke-BatchRequest -Resume' {
     }
 
     It 'after a kill with idempotency keys, finishes the batch and resends only records in flight at the kill, with the same key' {
-        $killed = Invoke-KilledBatch -Name 'k' -Keyed
+        $killed = Invoke-KilledBatch -Server $Server -Folder $Work -Name 'k' -Keyed
         $before = Get-JournalState $killed.Journal
         $before.Succeeded.Count | Should -BeLessThan 2000
         $before.InFlight.Count | Should -BeGreaterThan 0
@@ -167,7 +132,7 @@ Describe 'Invoke-BatchRequest -Resume' {
     }
 
     It 'after a kill without idempotency keys, reports POSTs in flight at the kill as OutcomeUnknown and does not resend them' {
-        $killed = Invoke-KilledBatch -Name 'u'
+        $killed = Invoke-KilledBatch -Server $Server -Folder $Work -Name 'u'
         $before = Get-JournalState $killed.Journal
         $before.InFlight.Count | Should -BeGreaterThan 0
 

@@ -87,4 +87,48 @@ function New-RequestFile {
     $Path
 }
 
+function Invoke-KilledBatch {
+    <#
+    Starts a child pwsh that sends Count POST records to a 20 ms endpoint at -ThrottleLimit 40 with a journal
+    (tests/Send-JournaledBatch.ps1), and kills it (Stop-Process -Force, SIGKILL on Unix) once KillAfter have reached
+    the server, counted since the server's last reset. Returns the request file and the journal.
+    #>
+    param(
+        [Parameter(Mandatory)] $Server,
+        [Parameter(Mandatory)] [string] $Folder,
+        [Parameter(Mandatory)] [string] $Name,
+        [int] $Count = 2000,
+        [int] $KillAfter = 1000,
+        [switch] $Keyed
+    )
+    $base = $Server.BaseUri
+    $records = foreach ($i in 1..$Count) { @{ id = "$Name$i"; method = 'POST'; uri = "$($base)delay/20?id=$Name$i"; body = @{ n = $i } } }
+    $file = New-RequestFile -Path (Join-Path $Folder "$Name.json") -Records $records
+    $journal = Join-Path $Folder "$Name.ndjson"
+
+    $pwsh = @(Get-PwshCommand)
+    $start = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+    $arguments = @($pwsh | Select-Object -Skip 1) + @(
+        '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Send-JournaledBatch.ps1'),
+        '-ModulePath', (Get-BuiltModulePath), '-RequestFile', $file, '-JournalPath', $journal)
+    if ($Keyed) { $arguments += @('-IdempotencyKeyHeader', 'Idempotency-Key') }
+    foreach ($argument in $arguments) { $start.ArgumentList.Add([string]$argument) }
+    $start.UseShellExecute = $false
+    $child = [Diagnostics.Process]::Start($start)
+    try {
+        $deadline = [DateTime]::UtcNow.AddSeconds(120)
+        while ((Get-TestServerStats $Server).served -lt $KillAfter -and -not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 10
+        }
+        $child.HasExited | Should -BeFalse -Because 'the batch must still be running when it is killed'
+        Stop-Process -Id $child.Id -Force
+        $child.WaitForExit()
+    }
+    finally {
+        if (-not $child.HasExited) { $child.Kill() }
+        $child.Dispose()
+    }
+    [pscustomobject]@{ File = $file; Journal = $journal }
+}
+
 . (Join-Path $PSScriptRoot 'services.ps1')

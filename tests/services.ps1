@@ -319,3 +319,49 @@ function Stop-TestTinyproxy {
     $Proxy.Process.Dispose()
     Remove-Item -LiteralPath $Proxy.Prefix -Recurse -Force -ErrorAction Ignore
 }
+
+function Invoke-TestChromium {
+    <#
+    Opens a local page in headless Chromium (Debian package chromium, installed when missing) and returns the DOM as
+    serialized after the page's scripts ran (-DumpDom), or takes a screenshot of the window (-Screenshot). Every host
+    name resolves to nothing, so the browser reaches no server, and a run that takes over 60 s is killed.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Page,
+        [string] $Screenshot,
+        [switch] $DumpDom,
+        [int] $Width = 1100,
+        [int] $Height = 1600
+    )
+    $chromium = Install-TestTool -Command 'chromium' -Package 'chromium'
+    $userData = Join-Path ([IO.Path]::GetTempPath()) "batchrequest-chromium-$([guid]::NewGuid().ToString('N'))"
+    $start = [Diagnostics.ProcessStartInfo]::new($chromium)
+    $arguments = @(
+        '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--no-first-run', '--no-default-browser-check',
+        '--disable-extensions', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--host-resolver-rules=MAP * ~NOTFOUND', "--user-data-dir=$userData", "--window-size=$Width,$Height")
+    if ($Screenshot) { $arguments += "--screenshot=$Screenshot" }
+    if ($DumpDom) { $arguments += '--dump-dom' }
+    # The constructor, not a cast: a cast takes a Unix path for a relative URI.
+    $arguments += [uri]::new((Resolve-Path -LiteralPath $Page).ProviderPath).AbsoluteUri
+    foreach ($argument in $arguments) { $start.ArgumentList.Add($argument) }
+    $start.UseShellExecute = $false
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $process = [Diagnostics.Process]::Start($start)
+    try {
+        $output = $process.StandardOutput.ReadToEndAsync()
+        $errors = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit(60000)) {
+            $process.Kill($true)
+            throw "chromium did not finish within 60 s opening $Page."
+        }
+        $process.WaitForExit()
+        if ($process.ExitCode -ne 0) { throw "chromium exited with $($process.ExitCode) opening ${Page}: $($errors.Result)" }
+        if ($DumpDom) { $output.Result }
+    }
+    finally {
+        $process.Dispose()
+        Remove-Item -LiteralPath $userData -Recurse -Force -ErrorAction Ignore
+    }
+}

@@ -16,12 +16,17 @@ public sealed class CompositeAdmission : IAdmission
 
     /// <summary>The admission a batch's options ask for: pauses, then the throttle (fixed or adaptive), then the rate.</summary>
     /// <param name="onLimitChange">Told (host, previous, current) when an adaptive limit changes.</param>
-    public static CompositeAdmission For(AdmissionOptions options, TimeProvider time, Action<string, int, int>? onLimitChange = null)
+    /// <param name="onPause">Told (host, resume time) when a host's Retry-After pause begins or grows.</param>
+    public static CompositeAdmission For(
+        AdmissionOptions options,
+        TimeProvider time,
+        Action<string, int, int>? onLimitChange = null,
+        Action<string, DateTimeOffset>? onPause = null)
     {
         options.Validate();
         var parts = new List<IAdmission>
         {
-            new HostPauseGate(time),
+            new HostPauseGate(time, onPause),
             options.AdaptiveThrottle
                 ? new AdaptiveConcurrencyAdmission(options.ThrottleLimit, time, onLimitChange)
                 : new ConcurrencyAdmission(options.ThrottleLimit),

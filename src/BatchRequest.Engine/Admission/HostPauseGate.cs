@@ -13,14 +13,26 @@ internal sealed class HostPauseGate : IAdmission
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _resumeAt = new(StringComparer.OrdinalIgnoreCase);
     private readonly TimeProvider _time;
+    private readonly Action<string, DateTimeOffset>? _onPause;
 
-    public HostPauseGate(TimeProvider time) => _time = time;
+    /// <param name="onPause">Told (host, resume time) when a host's pause begins or grows; must not block.</param>
+    public HostPauseGate(TimeProvider time, Action<string, DateTimeOffset>? onPause = null)
+    {
+        _time = time;
+        _onPause = onPause;
+    }
 
     /// <summary>Extends the host's pause to at least <paramref name="delay"/> from now.</summary>
     public void Pause(string host, TimeSpan delay)
     {
         var until = _time.GetUtcNow() + delay;
-        _resumeAt.AddOrUpdate(host, until, (_, current) => current > until ? current : until);
+        var resumeAt = _resumeAt.AddOrUpdate(host, until, (_, current) => current > until ? current : until);
+
+        // Only a pause this answer made longer is news; one that an earlier answer already covers is not.
+        if (resumeAt == until)
+        {
+            _onPause?.Invoke(host, until);
+        }
     }
 
     /// <summary>Completes when the host may be sent to again.</summary>

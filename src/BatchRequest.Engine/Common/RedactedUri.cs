@@ -3,14 +3,18 @@ using System.Linq;
 
 namespace BatchRequest.Engine.Common;
 
-/// <summary>A URI as a journal may keep it: query values, which often carry tokens, replaced by <c>***</c>.</summary>
+/// <summary>
+/// A URI as a journal or a report may keep it: without user info, and with query values, which often carry tokens,
+/// replaced by <c>***</c>.
+/// </summary>
 internal static class RedactedUri
 {
     public const string Mask = "***";
 
     public static string Of(Uri uri)
     {
-        var withoutQuery = uri.GetLeftPart(UriPartial.Path);
+        // SchemeAndServer leaves out the user info, which GetLeftPart would keep.
+        var withoutQuery = uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         var query = uri.Query.TrimStart('?');
         if (query.Length == 0)
         {

@@ -231,6 +231,35 @@ public sealed class DurableRun : IDisposable
         }
     }
 
+    /// <summary>Runs on a worker thread when a record is about to be tried again; journals it for reports.</summary>
+    public void RecordRetry(RetryNotice notice) => AppendNotice(new JournalEntry
+    {
+        Event = JournalEvent.Retry,
+        Time = _time.GetUtcNow(),
+        Id = notice.Record.Id,
+        Attempts = notice.NextAttempt,
+        Delay = notice.Delay,
+    });
+
+    /// <summary>Runs when a host's Retry-After pause began or was extended; journals it for reports.</summary>
+    public void RecordPause(string host, DateTimeOffset resumeAt) => AppendNotice(new JournalEntry
+    {
+        Event = JournalEvent.Pause,
+        Time = _time.GetUtcNow(),
+        Host = host,
+        ResumeAt = resumeAt,
+    });
+
+    /// <summary>Runs when a host's adaptive concurrency limit changed; journals it for reports.</summary>
+    public void RecordLimit(string host, int previous, int current) => AppendNotice(new JournalEntry
+    {
+        Event = JournalEvent.Limit,
+        Time = _time.GetUtcNow(),
+        Host = host,
+        PreviousLimit = previous,
+        Limit = current,
+    });
+
     public void Dispose()
     {
         _journal?.Dispose();
@@ -241,6 +270,15 @@ public sealed class DurableRun : IDisposable
         }
 
         _lock?.Dispose();
+    }
+
+    // What only reports read: written like any line, so a journal that cannot take it stops the batch too.
+    private void AppendNotice(JournalEntry entry)
+    {
+        if (_journal is { } journal && Fault is null)
+        {
+            TryAppend(journal, _options.JournalPath!, entry.WriteTo);
+        }
     }
 
     private BatchResult? Decide(OutgoingRecord outgoing)

@@ -27,6 +27,11 @@ public sealed class JournalEntry
     private const string StartTimeKey = "startTime";
     private const string DurationKey = "durationMs";
     private const string TimeKey = "time";
+    private const string HostKey = "host";
+    private const string DelayKey = "delayMs";
+    private const string ResumeAtKey = "resumeAt";
+    private const string LimitKey = "limit";
+    private const string PreviousLimitKey = "previousLimit";
 
     public JournalEvent Event { get; init; }
 
@@ -36,7 +41,7 @@ public sealed class JournalEntry
     /// <summary>The batch's identity in derived idempotency keys; on <see cref="JournalEvent.Run"/> lines.</summary>
     public string? BatchId { get; init; }
 
-    /// <summary>The record's id; on <see cref="JournalEvent.Sending"/> and <see cref="JournalEvent.Result"/> lines.</summary>
+    /// <summary>The record's id; on <see cref="JournalEvent.Sending"/>, <see cref="JournalEvent.Result"/> and <see cref="JournalEvent.Retry"/> lines.</summary>
     public string? Id { get; init; }
 
     /// <summary>SHA-256 of the record's content (<see cref="RecordFingerprint"/>).</summary>
@@ -55,6 +60,7 @@ public sealed class JournalEntry
 
     public int? StatusCode { get; init; }
 
+    /// <summary>Attempts made, on a result; the number of the attempt about to start, on a retry.</summary>
     public int? Attempts { get; init; }
 
     public ErrorKind? ErrorKind { get; init; }
@@ -64,6 +70,21 @@ public sealed class JournalEntry
 
     /// <summary>From the first attempt to the outcome.</summary>
     public TimeSpan? Duration { get; init; }
+
+    /// <summary>How long a retried record waits before its next attempt; on <see cref="JournalEvent.Retry"/> lines.</summary>
+    public TimeSpan? Delay { get; init; }
+
+    /// <summary>The host (authority, without user info) of a <see cref="JournalEvent.Pause"/> or <see cref="JournalEvent.Limit"/> line.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>Until when the host is paused; on <see cref="JournalEvent.Pause"/> lines.</summary>
+    public DateTimeOffset? ResumeAt { get; init; }
+
+    /// <summary>The host's concurrency limit from now on; on <see cref="JournalEvent.Limit"/> lines.</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>The host's concurrency limit until now; on <see cref="JournalEvent.Limit"/> lines.</summary>
+    public int? PreviousLimit { get; init; }
 
     /// <summary>1-based line of the journal this entry was read from; 0 for an entry not read from a file.</summary>
     public long Line { get; init; }
@@ -80,37 +101,38 @@ public sealed class JournalEntry
         WriteIfSet(json, UriKey, Uri);
         WriteIfSet(json, IdempotencyKeyKey, IdempotencyKey);
         WriteIfSet(json, StatusKey, Status?.ToString());
-        if (StatusCode is { } code)
-        {
-            json.WriteNumber(StatusCodeKey, code);
-        }
-
-        if (Attempts is { } attempts)
-        {
-            json.WriteNumber(AttemptsKey, attempts);
-        }
+        WriteIfSet(json, StatusCodeKey, StatusCode);
+        WriteIfSet(json, AttemptsKey, Attempts);
 
         WriteIfSet(json, ErrorKindKey, ErrorKind?.ToString());
         WriteIfSet(json, StartTimeKey, StartTime?.ToString("O", CultureInfo.InvariantCulture));
-        if (Duration is { } duration)
-        {
-            json.WriteNumber(DurationKey, Math.Round(duration.TotalMilliseconds, 3));
-        }
-
+        WriteIfSet(json, DurationKey, Duration);
+        WriteIfSet(json, DelayKey, Delay);
+        WriteIfSet(json, HostKey, Host);
+        WriteIfSet(json, ResumeAtKey, ResumeAt?.ToString("O", CultureInfo.InvariantCulture));
+        WriteIfSet(json, LimitKey, Limit);
+        WriteIfSet(json, PreviousLimitKey, PreviousLimit);
         json.WriteEndObject();
     }
 
+    /// <summary>The entry of a line; null for a line of a kind this version does not know, which readers skip.</summary>
     /// <exception cref="FormatException">The line is JSON, but not a journal entry.</exception>
-    internal static JournalEntry Parse(JsonElement line, long lineNumber)
+    internal static JournalEntry? Parse(JsonElement line, long lineNumber)
     {
         if (line.ValueKind != JsonValueKind.Object)
         {
             throw new FormatException(Text.Format(Messages.JournalLineNotObject, line.ValueKind));
         }
 
+        var kind = StringOf(line, EventKey) ?? throw new FormatException(Text.Format(Messages.JournalLineMissingKey, EventKey));
+        if (!IsName(kind) || !Enum.TryParse<JournalEvent>(kind, ignoreCase: true, out var @event))
+        {
+            return null;
+        }
+
         return new JournalEntry
         {
-            Event = EnumOf<JournalEvent>(line, EventKey) ?? throw new FormatException(Text.Format(Messages.JournalLineMissingKey, EventKey)),
+            Event = @event,
             Time = TimeOf(line, TimeKey) ?? default,
             BatchId = StringOf(line, BatchIdKey),
             Id = StringOf(line, IdKey),
@@ -119,11 +141,16 @@ public sealed class JournalEntry
             Uri = StringOf(line, UriKey),
             IdempotencyKey = StringOf(line, IdempotencyKeyKey),
             Status = EnumOf<BatchStatus>(line, StatusKey),
-            StatusCode = line.TryGetProperty(StatusCodeKey, out var code) ? code.GetInt32() : null,
-            Attempts = line.TryGetProperty(AttemptsKey, out var attempts) ? attempts.GetInt32() : null,
+            StatusCode = IntOf(line, StatusCodeKey),
+            Attempts = IntOf(line, AttemptsKey),
             ErrorKind = EnumOf<ErrorKind>(line, ErrorKindKey),
             StartTime = TimeOf(line, StartTimeKey),
-            Duration = line.TryGetProperty(DurationKey, out var duration) ? TimeSpan.FromMilliseconds(duration.GetDouble()) : null,
+            Duration = MillisecondsOf(line, DurationKey),
+            Delay = MillisecondsOf(line, DelayKey),
+            Host = StringOf(line, HostKey),
+            ResumeAt = TimeOf(line, ResumeAtKey),
+            Limit = IntOf(line, LimitKey),
+            PreviousLimit = IntOf(line, PreviousLimitKey),
             Line = lineNumber,
         };
     }
@@ -137,6 +164,31 @@ public sealed class JournalEntry
             json.WriteString(key, value);
         }
     }
+
+    private static void WriteIfSet(Utf8JsonWriter json, string key, int? value)
+    {
+        if (value is { } number)
+        {
+            json.WriteNumber(key, number);
+        }
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter json, string key, TimeSpan? value)
+    {
+        if (value is { } span)
+        {
+            json.WriteNumber(key, Math.Round(span.TotalMilliseconds, 3));
+        }
+    }
+
+    private static int? IntOf(JsonElement line, string key) =>
+        line.TryGetProperty(key, out var value) ? value.GetInt32() : null;
+
+    private static TimeSpan? MillisecondsOf(JsonElement line, string key) =>
+        line.TryGetProperty(key, out var value) ? TimeSpan.FromMilliseconds(value.GetDouble()) : null;
+
+    // Enum.TryParse also takes numbers; a journal only ever holds names.
+    private static bool IsName(string text) => text.Length > 0 && char.IsLetter(text[0]);
 
     private static string? StringOf(JsonElement line, string key) =>
         line.TryGetProperty(key, out var value) ? value.GetString() : null;
@@ -152,8 +204,7 @@ public sealed class JournalEntry
             return null;
         }
 
-        // Enum.TryParse also takes numbers; a journal only ever holds names.
-        return text.Length > 0 && char.IsLetter(text[0]) && Enum.TryParse<T>(text, ignoreCase: true, out var value)
+        return IsName(text) && Enum.TryParse<T>(text, ignoreCase: true, out var value)
             ? value
             : throw new FormatException(Text.Format(Messages.JournalValueUnknown, key, text));
     }

@@ -53,7 +53,8 @@ internal sealed class JournalHistory
             return;
         }
 
-        if (entry.Id is not { } id)
+        // Retries, pauses and limit changes are for reports; resume decides from sends and outcomes alone.
+        if (entry.Event is not (JournalEvent.Sending or JournalEvent.Result) || entry.Id is not { } id)
         {
             return;
         }

@@ -12,7 +12,7 @@ namespace BatchRequest.Engine.Journal;
 public static class JournalReader
 {
     /// <summary>
-    /// Reads every entry. A last line that does not parse is what a kill leaves mid-write: it is skipped and
+    /// Reads every entry of a kind this version knows. A last line that does not parse is what a kill leaves mid-write: it is skipped and
     /// reported to <paramref name="onTornLastLine"/> with its line number. Any other bad line is an error.
     /// </summary>
     /// <exception cref="JournalException">A line before the last is not a journal entry; thrown when reached.</exception>
@@ -31,7 +31,11 @@ public static class JournalReader
             {
                 if (TryParse(line, lineNumber, out var entry, out var problem))
                 {
-                    yield return entry!;
+                    // A whole line of a kind a later version added has no entry here, and is skipped.
+                    if (entry is not null)
+                    {
+                        yield return entry;
+                    }
                 }
                 else if (next is null)
                 {

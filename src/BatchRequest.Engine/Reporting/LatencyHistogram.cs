@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace BatchRequest.Engine.Reporting;
 
@@ -42,6 +43,46 @@ internal sealed class LatencyHistogram
         }
 
         throw new InvalidOperationException("The histogram lost count.");
+    }
+
+    /// <summary>How many durations were added.</summary>
+    public long Total => _total;
+
+    /// <summary>
+    /// The counts in coarser bins for a chart: below 128 µs one bin, above four per power of two, from the first bin
+    /// that holds a duration to the last, empty bins between them included.
+    /// </summary>
+    public IReadOnlyList<(TimeSpan From, TimeSpan To, long Count)> Bins()
+    {
+        const int Width = SubBuckets / 4;
+        var bins = new List<(TimeSpan From, TimeSpan To, long Count)>();
+        var last = Array.FindLastIndex(_counts, count => count > 0);
+        if (last < 0)
+        {
+            return bins;
+        }
+
+        bins.Add((TimeSpan.Zero, TimeSpan.FromTicks(SubBuckets * 10), Sum(0, SubBuckets)));
+        for (var start = SubBuckets; start <= last; start += Width)
+        {
+            var shift = (start / SubBuckets) - 1;
+            var low = (long)(SubBuckets + (start % SubBuckets)) << shift;
+            bins.Add((TimeSpan.FromTicks(low * 10), TimeSpan.FromTicks((low + ((long)Width << shift)) * 10), Sum(start, Width)));
+        }
+
+        var first = bins.FindIndex(bin => bin.Count > 0);
+        return bins.GetRange(first, bins.Count - first);
+    }
+
+    private long Sum(int start, int count)
+    {
+        long sum = 0;
+        for (var index = start; index < start + count; index++)
+        {
+            sum += _counts[index];
+        }
+
+        return sum;
     }
 
     private static int IndexOf(long micros)

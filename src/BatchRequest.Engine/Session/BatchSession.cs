@@ -68,7 +68,8 @@ public sealed class BatchSession : IDisposable
         _durable = durable;
         _stop = stop;
         var throttle = options.Admission.ThrottleLimit;
-        _admission = CompositeAdmission.For(options.Admission, time, observer.OnLimitChanged);
+        // What admission tells goes to the journal from here, so admission knows nothing of journals.
+        _admission = CompositeAdmission.For(options.Admission, time, OnLimitChanged, durable.RecordPause);
         _sender = new RequestSender(options.Sending, OnRetry, handler, time, _admission, durable.BatchId, maxConnectionsPerHost: throttle);
         _runner = new BatchRunner(new Steps(this), throttle, options.Ordered ? throttle * BatchSessionOptions.ReorderWindowPerSlot : null);
     }
@@ -276,7 +277,14 @@ public sealed class BatchSession : IDisposable
     private void OnRetry(RetryNotice notice)
     {
         Interlocked.Increment(ref _retries);
+        _durable.RecordRetry(notice);
         _observer.OnRetry(notice);
+    }
+
+    private void OnLimitChanged(string host, int previous, int current)
+    {
+        _durable.RecordLimit(host, previous, current);
+        _observer.OnLimitChanged(host, previous, current);
     }
 
     /// <summary>The session's side of the runner: journal, send, and delivery to the summary and the observer.</summary>
