@@ -124,7 +124,7 @@ public sealed class ReportBuilder
 
         var run = _run!;
         run.Sent++;
-        run.Add(result.Status);
+        run.Add(result.Outcome);
         var end = result.StartTime + result.Duration;
         if (hasTime)
         {
@@ -132,7 +132,7 @@ public sealed class ReportBuilder
             run.End = end > run.End ? end : run.End;
         }
 
-        var row = Row(result.Id, result.Method, MaskUri(result.Uri), result.StatusCode, result.Status, ErrorOf(result.Status, result.ErrorKind, result.StatusCode), hasTime ? result.Duration : null, run.Sent);
+        var row = Row(result.Id, result.Method, MaskUri(result.Uri), result.StatusCode, result.Outcome, ErrorOf(result.Outcome, result.Kind, result.StatusCode), hasTime ? result.Duration : null, run.Sent);
         Result(row, result.Attempts, hasTime ? result.StartTime : null, hasTime ? result.Duration : null, end);
 
         // Results carry no times of their retries: they are shown when the record ended.
