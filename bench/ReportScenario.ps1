@@ -30,7 +30,7 @@ function New-GeneratedJournal {
         for ($i = 0; $i -lt $Count; $i++) {
             $sent = $ticks + $i * 2500L
             $id = "r$i"
-            $uri = "http://api.example/orders/$i?token=***"
+            $uri = "http://api.example/orders/${i}?token=***"
             $writer.WriteLine('{"event":"sending","time":"' + (Format-Time $sent) + '","id":"' + $id + '","fingerprint":"f","method":"POST","uri":"' + $uri + '"}')
             if ($i -ge $killAt -and $i -lt $killAt + 40) { $open.Add($i); continue }
             $attempts = 1
