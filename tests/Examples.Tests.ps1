@@ -12,21 +12,19 @@ BeforeDiscovery {
         foreach ($mode in 'after Import-Module by path', 'with pwsh -File') { @{ Name = $case.Name; Path = $case.Path; Mode = $mode } }
     }
 
-    # Formats beyond a JSON array arrive with Import-RequestFile -Format; until then those files are skipped here.
-    $ImportsEveryFormat = (Get-Command Import-RequestFile).Parameters.ContainsKey('Format')
     $RequestFileCases = @(
-        @{ Name = 'orders.json'; Import = @{}; Count = 5; Skip = $false }
-        @{ Name = 'orders-with-defaults.json'; Import = @{}; Count = 4; Skip = -not $ImportsEveryFormat }
-        @{ Name = 'orders.ndjson'; Import = @{}; Count = 5; Skip = -not $ImportsEveryFormat }
-        @{ Name = 'users.csv'; Import = @{}; Count = 4; Skip = -not $ImportsEveryFormat }
+        @{ Name = 'orders.json'; Import = @{}; Count = 5 }
+        @{ Name = 'orders-with-defaults.json'; Import = @{}; Count = 4 }
+        @{ Name = 'orders.ndjson'; Import = @{}; Count = 5 }
+        @{ Name = 'users.csv'; Import = @{}; Count = 4 }
         @{
-            Name = 'new-users.csv'; Count = 4; Skip = -not $ImportsEveryFormat
+            Name = 'new-users.csv'; Count = 4
             Import = @{
                 UriTemplate  = 'https://api.example.com/v1/users/{Id}'
                 BodyTemplate = '{ "displayName": "{DisplayName}", "email": "{Email}", "department": "{Department}" }'
             }
         }
-        @{ Name = 'api.http'; Import = @{}; Count = 4; Skip = -not $ImportsEveryFormat }
+        @{ Name = 'api.http'; Import = @{}; Count = 4 }
     )
 }
 
@@ -35,7 +33,7 @@ BeforeAll {
     Import-Module (Get-BuiltModulePath) -Force
     $script:Examples = Join-Path $RepoRoot 'examples'
 
-    # The parameters docs/help documents for each cmdlet, including those still being added on other branches.
+    # The parameters docs/help documents for each cmdlet.
     $script:Documented = @{}
     foreach ($file in Get-ChildItem -LiteralPath (Join-Path $RepoRoot 'docs/help') -Filter '*-*.md') {
         $Documented[$file.BaseName] = @(Select-String -LiteralPath $file.FullName -Pattern '^### -(\w+)\s*$' |
@@ -74,7 +72,7 @@ Describe 'Example script <Name>' -ForEach $ScriptCases {
 }
 
 Describe 'Example request file <Name>' -ForEach $RequestFileCases {
-    It 'imports to <Count> records with ids of their own' -Skip:$Skip {
+    It 'imports to <Count> records with ids of their own' {
         $import = $Import
         $records = @(Import-RequestFile -LiteralPath (Join-Path $Examples $Name) @import)
         $records.Count | Should -Be $Count

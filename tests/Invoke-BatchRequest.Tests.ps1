@@ -129,8 +129,7 @@ Describe 'Invoke-BatchRequest' {
             @($output.Id | Sort-Object -Unique).Count | Should -Be $output.Count
             $servedAtStop = (Get-TestServerStats $Server).served
             $servedAtStop | Should -BeLessThan 1000
-            Start-Sleep -Milliseconds 300
-            (Get-TestServerStats $Server).served | Should -Be $servedAtStop
+            Wait-TestServerQuiet $Server | Should -Be $servedAtStop
         }
         finally {
             $shell.Dispose()
@@ -186,8 +185,7 @@ Describe 'Invoke-BatchRequest' {
         $first.Count | Should -Be 3
         $served = (Get-TestServerStats $Server).served
         $served | Should -BeLessThan 40
-        Start-Sleep -Milliseconds 500
-        (Get-TestServerStats $Server).served | Should -Be $served
+        Wait-TestServerQuiet $Server | Should -Be $served
     }
 
     It 'announces every retry on the verbose stream with the reason and the delay' {

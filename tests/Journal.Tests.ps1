@@ -85,6 +85,24 @@ Describe 'Invoke-BatchRequest -JournalPath' {
         (Get-TestServerStats $Server).served | Should -Be 0
     }
 
+    It 'refuses -<Parameter> naming the request file being read with <ErrorId>, before anything is sent or written' -TestCases @(
+        @{ Parameter = 'JournalPath'; ErrorId = 'JournalExists' }
+        @{ Parameter = 'FailedPath'; ErrorId = 'FailedPathIsRequestFile' }
+    ) {
+        param($Parameter, $ErrorId)
+        $file = New-RequestFile -Path (Join-Path $Work "self-$Parameter.json") -Records @(
+            @{ id = 's1'; uri = "$($Base)status/500?id=s1" }
+            @{ id = 's2'; uri = "$($Base)status/500?id=s2" }
+        )
+        $before = Get-Content -LiteralPath $file -Raw
+        $parameters = @{ $Parameter = $file }
+
+        { Import-RequestFile $file | Invoke-BatchRequest @parameters } | Should -Throw -ErrorId "$ErrorId,BatchRequest.Commands.InvokeBatchRequestCommand"
+
+        (Get-TestServerStats $Server).served | Should -Be 0
+        Get-Content -LiteralPath $file -Raw | Should -BeExactly $before
+    }
+
     It 'touches neither file under -WhatIf' {
         $file = New-RequestFile -Path (Join-Path $Work 'whatif.json') -Records @(@{ id = 'w1'; uri = "$($Base)status/500?id=w1" })
         $journal = Join-Path $Work 'whatif.ndjson'
@@ -164,6 +182,35 @@ Describe 'Invoke-BatchRequest -Resume' {
         $rerun.Status | Should -Be 'OutcomeUnknown'
         $rerun.Attempts | Should -Be 0
         @(Get-TestServerLedger $Server | Where-Object id -EQ 'k1').Count | Should -Be 1
+    }
+
+    It 'journals the result of every record it emits, also those it decides without sending, and the next rerun decides the same' {
+        $file = New-RequestFile -Path (Join-Path $Work 'every-result.json') -Records @(
+            @{ id = 'e1'; uri = "$($Base)delay/1?id=e1" }
+            @{ id = 'e2'; method = 'POST'; uri = "$($Base)delay/3000?id=e2"; body = '{}' }
+        )
+        $journal = Join-Path $Work 'every-result.ndjson'
+        $first = Import-RequestFile $file | Invoke-BatchRequest -JournalPath $journal -ConnectionTimeoutSeconds 0.3 -ErrorAction SilentlyContinue
+        ($first | Sort-Object Id).Status | Should -Be 'Succeeded', 'OutcomeUnknown'
+
+        $reruns = foreach ($rerun in 1..2) {
+            , @(Import-RequestFile $file | Invoke-BatchRequest -JournalPath $journal -Resume -ErrorAction SilentlyContinue | Sort-Object Id)
+        }
+
+        foreach ($results in $reruns) {
+            $results.Status | Should -Be 'Skipped', 'OutcomeUnknown'
+            $results.Attempts | Should -Be 0, 0
+        }
+
+        # The README's "outcomes of every run": one result line per record and run, in the run that emitted it.
+        $run = 0
+        $byRun = foreach ($entry in Import-BatchJournal $journal) {
+            if ($entry.Event -eq 'Run') { $run++ }
+            elseif ($entry.Event -eq 'Result') { [pscustomobject]@{ Run = $run; Id = $entry.Id; Status = "$($entry.Status)" } }
+        }
+        @($byRun | Sort-Object Run, Id | ForEach-Object { "$($_.Run) $($_.Id) $($_.Status)" }) |
+            Should -Be '1 e1 Succeeded', '1 e2 OutcomeUnknown', '2 e1 Skipped', '2 e2 OutcomeUnknown', '3 e1 Skipped', '3 e2 OutcomeUnknown'
+        @(Get-TestServerLedger $Server | Where-Object id -EQ 'e2').Count | Should -Be 1
     }
 
     It 'resumes from a journal whose last line a kill tore, resending the record it left in flight' {

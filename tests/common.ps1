@@ -77,6 +77,24 @@ function Get-TestServerLedger {
     $arrivals
 }
 
+function Wait-TestServerQuiet {
+    <#
+    Waits until every connection that carried a request under test is closed, and returns the requests served.
+    Called once the batch's command has returned (its connection pool disposed), it proves that nothing more can
+    arrive without sleeping: a later request would need a connection, and the pool that could open one is gone.
+    #>
+    param([Parameter(Mandatory)] $Server, [double] $TimeoutSec = 10)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ($true) {
+        $stats = Get-TestServerStats $Server
+        if ($stats.openRequestConnections -eq 0 -and $stats.inFlight -eq 0) { return $stats.served }
+        if ([DateTime]::UtcNow -gt $deadline) {
+            throw "The batch's connections to the test server were still open $TimeoutSec s after its command returned ($($stats.openRequestConnections) open, $($stats.inFlight) in flight)."
+        }
+        Start-Sleep -Milliseconds 20
+    }
+}
+
 function New-RequestFile {
     <# Writes a JSON array of request objects to a file and returns its path. #>
     param(

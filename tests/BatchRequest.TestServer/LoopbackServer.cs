@@ -58,7 +58,7 @@ public sealed partial class LoopbackServer : IAsyncDisposable
                 }
                 finally
                 {
-                    stats.ConnectionClosed();
+                    stats.ConnectionClosed(connection.ConnectionId);
                 }
             }));
             kestrel.Listen(IPAddress.Loopback, 0);

@@ -20,6 +20,9 @@ public sealed class ServerStats
 
     // Connections that carried requests under test; the stats and reset calls of the tests do not count.
     private readonly ConcurrentDictionary<string, bool> _requestConnections = new();
+
+    // Those of them still open: once none is and the client is gone, no request under test can arrive any more.
+    private readonly ConcurrentDictionary<string, bool> _openRequestConnections = new();
     private long _served;
     private long _inFlight;
     private long _maxInFlight;
@@ -57,6 +60,7 @@ public sealed class ServerStats
     public void Arrived(Arrival arrival, string connectionId)
     {
         _requestConnections.TryAdd(connectionId, true);
+        _openRequestConnections.TryAdd(connectionId, true);
         _ledger.Enqueue(arrival);
         Interlocked.Increment(ref _served);
         RaiseMax(ref _maxInFlight, Interlocked.Increment(ref _inFlight));
@@ -69,7 +73,11 @@ public sealed class ServerStats
         RaiseMax(ref _maxOpenConnections, Interlocked.Increment(ref _openConnections));
     }
 
-    public void ConnectionClosed() => Interlocked.Decrement(ref _openConnections);
+    public void ConnectionClosed(string connectionId)
+    {
+        _openRequestConnections.TryRemove(connectionId, out _);
+        Interlocked.Decrement(ref _openConnections);
+    }
 
     /// <summary>Takes one of <paramref name="limit"/> slots, or counts a rejection when all are taken.</summary>
     /// <returns>The requests in service with this one, or 0 when it was turned away.</returns>
@@ -123,6 +131,7 @@ public sealed class ServerStats
         inFlight = InFlight,
         maxInFlight = MaxInFlight,
         connections = Connections,
+        openRequestConnections = _openRequestConnections.Count,
         maxOpenConnections = MaxOpenConnections,
         cappedServed = CappedServed,
         cappedRejected = CappedRejected,

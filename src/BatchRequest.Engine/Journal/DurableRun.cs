@@ -119,6 +119,27 @@ public sealed class DurableRun : IDisposable
     }
 
     /// <summary>
+    /// Refuses to run when the failed-records file is <paramref name="file"/>, a request file of the batch: called
+    /// before <see cref="Start"/>, which would remove it before it is read. (A journal that is a request file is
+    /// already refused by <see cref="Open"/>, since it is not empty.)
+    /// </summary>
+    /// <exception cref="JournalException">The failed-records file is that file.</exception>
+    public void CheckSource(string file)
+    {
+        if (IsSameFile(_options.FailedPath, file))
+        {
+            var other = Path.Combine(Path.GetDirectoryName(file) ?? string.Empty, Path.GetFileNameWithoutExtension(file) + "-2.ndjson");
+            throw new JournalException(JournalErrorIds.FailedIsRequestFile, Text.Format(Messages.FailedIsRequestFile, file, other));
+        }
+    }
+
+    private static bool IsSameFile(string? path, string file) =>
+        path is not null && string.Equals(
+            Path.GetFullPath(path),
+            Path.GetFullPath(file),
+            OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+    /// <summary>
     /// Opens the journal and removes a failed-records file of an earlier run; called once, on the pipeline
     /// thread, before the first record is queued, so -WhatIf leaves both files alone.
     /// </summary>
@@ -196,10 +217,12 @@ public sealed class DurableRun : IDisposable
             return;
         }
 
-        if (_journal is not null && _inFlight.TryRemove(outgoing, out _))
+        // Every result has its line, also one this run decided without sending (skipped, unknown, not sent), so
+        // the journal tells each run's outcomes; resume reads only the lines that close a send of their own run.
+        if (_journal is not null)
         {
-            var outcome = EntryFor(outgoing, result);
-            if (!TryAppend(_journal, _options.JournalPath!, outcome.WriteTo))
+            _inFlight.TryRemove(outgoing, out _);
+            if (!TryAppend(_journal, _options.JournalPath!, EntryFor(outgoing, result).WriteTo))
             {
                 return;
             }

@@ -13,6 +13,10 @@ public static class JournalErrorIds
 
     /// <summary>A journal, or a file of failed records, named in a folder that does not exist.</summary>
     public const string FolderMissing = "JournalFolderMissing";
+
+    /// <summary>-FailedPath names a request file of the batch: the batch would remove what it reads.</summary>
+    public const string FailedIsRequestFile = "FailedPathIsRequestFile";
+
     public const string ResumeRequiresJournal = "ResumeRequiresJournal";
     public const string RecordChanged = "RecordChangedSinceJournal";
 }

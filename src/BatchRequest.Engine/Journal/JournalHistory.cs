@@ -11,6 +11,7 @@ namespace BatchRequest.Engine.Journal;
 internal sealed class JournalHistory
 {
     private readonly Dictionary<string, RecordHistory> _records = new(StringComparer.Ordinal);
+    private int _run;
 
     private JournalHistory()
     {
@@ -50,6 +51,7 @@ internal sealed class JournalHistory
         {
             // The first run names the batch; a resume repeats the same id.
             BatchId ??= entry.BatchId;
+            _run++;
             return;
         }
 
@@ -65,7 +67,7 @@ internal sealed class JournalHistory
             _records.Add(id, record);
         }
 
-        record.Add(entry);
+        record.Add(entry, _run);
     }
 }
 
@@ -75,6 +77,7 @@ internal sealed class RecordHistory
     private readonly HashSet<string?> _unknownSendKeys = new();
     private bool _sendOpen;
     private string? _openKey;
+    private int _sendRun;
 
     /// <summary>Whether any run got a success for it. A success is never undone by what a later run did.</summary>
     public bool Succeeded { get; private set; }
@@ -91,7 +94,8 @@ internal sealed class RecordHistory
     /// <summary>The last outcome recorded, or null when its last send was still in flight when the journal ended.</summary>
     public JournalEntry? LastResult { get; private set; }
 
-    internal void Add(JournalEntry entry)
+    /// <param name="run">The number of the run the line belongs to, counted by its run lines.</param>
+    internal void Add(JournalEntry entry, int run)
     {
         if (Succeeded)
         {
@@ -107,9 +111,17 @@ internal sealed class RecordHistory
             }
 
             _sendOpen = true;
+            _sendRun = run;
             _openKey = entry.IdempotencyKey;
             Fingerprint = entry.Fingerprint;
             LastResult = null;
+            return;
+        }
+
+        // A run's word on a record it did not send (skipped, unknown, not sent) repeats or leaves what earlier runs
+        // said: a record in flight at a kill stays unknown even when the next run stopped before reaching it.
+        if (!_sendOpen || _sendRun != run)
+        {
             return;
         }
 
@@ -118,7 +130,7 @@ internal sealed class RecordHistory
         Succeeded = entry.Status == BatchStatus.Succeeded;
 
         // Stopped in flight, or a POST that failed in a way the server may have seen: unknown, and it stays so.
-        if (_sendOpen && entry.Status is BatchStatus.OutcomeUnknown or BatchStatus.Canceled)
+        if (entry.Status is BatchStatus.OutcomeUnknown or BatchStatus.Canceled)
         {
             MarkUnknown();
         }

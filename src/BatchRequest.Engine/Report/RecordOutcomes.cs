@@ -56,6 +56,15 @@ internal sealed class RecordOutcomes
         return 0;
     }
 
+    /// <summary>Whether the record has a state.</summary>
+    public bool Contains(string id)
+    {
+        var digest = IdDigest.Of(id);
+        var keys = _keys[(int)(digest.High >> (64 - SegmentBits))];
+        var key = digest.Low | 1;
+        return keys is not null && keys[SlotOf(keys, key)] == key;
+    }
+
     // The key's slot, or the empty one where it belongs.
     private static int SlotOf(ulong[] keys, ulong key)
     {

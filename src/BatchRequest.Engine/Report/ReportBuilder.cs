@@ -87,8 +87,15 @@ public sealed class ReportBuilder
                 SetFinal(id, NoOutcome, null);
                 break;
             case JournalEvent.Result when entry.Id is { } id && entry.Status is { } status:
-                _open.Remove(id);
                 run.Add(status);
+                if (!_open.Remove(id) && _outcomes.Contains(id))
+                {
+                    // A run's word on a record it did not send (skipped, unknown, not sent) counts in that run; the
+                    // record keeps the outcome, or the missing one, an earlier run gave it, as a resume decides.
+                    _results++;
+                    break;
+                }
+
                 var row = Row(id, entry.Method, MaskUri(entry.Uri), entry.StatusCode, status, ErrorOf(status, entry.ErrorKind, entry.StatusCode), entry.Duration, entry.Line);
                 Result(row, entry.Attempts ?? 0, entry.StartTime, entry.Duration, entry.Time);
                 break;

@@ -87,7 +87,7 @@ public sealed class RequestBatchReader
         _entryCounts = counts;
         _validatedClean = problems == 0;
         _repeats = repeats;
-        _batch = new ValidatedBatch(emitted);
+        _batch = new ValidatedBatch(emitted, _files);
         return problems;
     }
 

@@ -160,10 +160,11 @@ public sealed class BatchSession : IDisposable
     /// </summary>
     /// <exception cref="JournalException">The journal or the failed-records file cannot be created.</exception>
     /// <exception cref="OperationCanceledException">The wait for room was cancelled; the record was not taken.</exception>
+    /// <exception cref="JournalException">The failed-records file is a file the records come from.</exception>
     public ValueTask AddAsync(RequestRecord record, CancellationToken cancellationToken)
     {
+        NoteSource(record);
         OpenFiles();
-        NoteBatch(record.Batch);
         var outgoing = _sender.Identity.Prepare(record);
         Interlocked.Increment(ref _taken);
         return _runner.TryAdd(outgoing) ? default : new ValueTask(AddWaitingAsync(outgoing, cancellationToken));
@@ -222,10 +223,13 @@ public sealed class BatchSession : IDisposable
         return Volatile.Read(ref _unannounced) || announced == 0 ? null : Math.Max(announced, taken);
     }
 
-    /// <summary>Adds the count of a record's validated batch the first time one of its records comes; on the adding thread only.</summary>
-    private void NoteBatch(ValidatedBatch? batch)
+    /// <summary>
+    /// Adds the count of a record's validated batch the first time one of its records comes, and checks its files
+    /// against the files the batch writes; on the adding thread only.
+    /// </summary>
+    private void NoteSource(RequestRecord record)
     {
-        if (batch is null)
+        if (record.Batch is not { } batch)
         {
             // A record from elsewhere: how many more will come is unknown until the input ends.
             Volatile.Write(ref _unannounced, true);
@@ -235,6 +239,11 @@ public sealed class BatchSession : IDisposable
             _lastBatch = batch;
             if (_batches.Add(batch))
             {
+                foreach (var file in batch.Files)
+                {
+                    _durable.CheckSource(file);
+                }
+
                 Interlocked.Add(ref _announced, batch.Count);
             }
         }

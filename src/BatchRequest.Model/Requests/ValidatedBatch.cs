@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace BatchRequest.Model.Requests;
 
 /// <summary>
@@ -7,8 +9,15 @@ namespace BatchRequest.Model.Requests;
 /// </summary>
 internal sealed class ValidatedBatch
 {
-    public ValidatedBatch(long count) => Count = count;
+    public ValidatedBatch(long count, IReadOnlyList<string> files)
+    {
+        Count = count;
+        Files = files;
+    }
 
     /// <summary>Records that will be emitted: valid, not repeated, in the partition.</summary>
     public long Count { get; }
+
+    /// <summary>The full paths of the files read, so that a batch refuses to write into one of them before it starts.</summary>
+    public IReadOnlyList<string> Files { get; }
 }

@@ -111,6 +111,30 @@ public sealed class BatchReportTests : IDisposable
     }
 
     [Fact]
+    public void Report_ResultLinesOfARunThatDidNotSend_CountInThatRunAndLeaveTheFinalOutcome()
+    {
+        var builder = new ReportBuilder();
+        foreach (var entry in new[]
+        {
+            Run(0), Sending("a", 1), Result("a", 2, BatchStatus.Succeeded, 200), Sending("b", 2), Result("b", 3, BatchStatus.Failed, 500), Sending("c", 3),
+            Run(60), NotSent("a", 61, BatchStatus.Skipped), NotSent("b", 61, BatchStatus.NotSent), NotSent("c", 61, BatchStatus.OutcomeUnknown), NotSent("d", 61, BatchStatus.NotSent),
+        })
+        {
+            builder.Add(entry);
+        }
+
+        var report = Snapshot(builder);
+
+        Assert.Equal(4, report.Records);
+        Assert.Equal([("Failed", 1L), ("NotSent", 1L), ("OutcomeUnknown", 1L), ("Succeeded", 1L)], report.ByStatus.OrderBy(pair => pair.Status));
+        Assert.Equal(1, report.NoOutcome);
+        var second = report.Runs[1];
+        Assert.Equal(0, second.Sent);
+        Assert.Equal([("NotSent", 2L), ("OutcomeUnknown", 1L), ("Skipped", 1L)], second.ByStatus.OrderBy(pair => pair.Key.ToString()).Select(pair => (pair.Key.ToString(), pair.Value)));
+        Assert.Equal("c", Assert.Single(report.Tables.Single(table => table.Status == "OutcomeUnknown").Rows).Id);
+    }
+
+    [Fact]
     public void Report_ManyFailures_ListsTheFirstRowsAndCountsAll()
     {
         var builder = new ReportBuilder();
@@ -195,6 +219,10 @@ public sealed class BatchReportTests : IDisposable
 
     private static JournalEntry Sending(string id, double seconds) =>
         new() { Event = JournalEvent.Sending, Time = T0.AddSeconds(seconds), Id = id, Method = "POST", Uri = $"http://api/{id}?key=***" };
+
+    // A result a run decided without sending: no attempt, no times.
+    private static JournalEntry NotSent(string id, double seconds, BatchStatus status) =>
+        new() { Event = JournalEvent.Result, Time = T0.AddSeconds(seconds), Id = id, Method = "POST", Uri = $"http://api/{id}", Status = status, Attempts = 0 };
 
     private static JournalEntry Result(string id, double seconds, BatchStatus status, int code, int attempts = 1, double durationMs = 500) => new()
     {

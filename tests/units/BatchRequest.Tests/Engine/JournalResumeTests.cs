@@ -262,6 +262,78 @@ public sealed class JournalResumeTests : IDisposable
         Assert.Equal(BatchStatus.NotSent, next?.Outcome);
     }
 
+    [Theory]
+    [InlineData("Succeeded", BatchStatus.Skipped, BatchStatus.Skipped)]
+    [InlineData("in flight", BatchStatus.OutcomeUnknown, BatchStatus.OutcomeUnknown)]
+    [InlineData("in flight", BatchStatus.NotSent, BatchStatus.OutcomeUnknown)]
+    [InlineData("Failed", BatchStatus.NotSent, null)]
+    [InlineData("never sent", BatchStatus.NotSent, null)]
+    public void BeforeSend_ALaterRunsResultWithoutItsOwnSend_LeavesTheDecision(string before, BatchStatus later, BatchStatus? expected)
+    {
+        var record = Record("a", "POST");
+        var lines = new List<string> { RunLine("b1") };
+        if (before != "never sent")
+        {
+            lines.Add(SendingLine(record));
+        }
+
+        if (before is "Succeeded" or "Failed")
+        {
+            lines.Add(ResultLine(record, Enum.Parse<BatchStatus>(before)));
+        }
+
+        // The next run decided the record without sending it, as a resume or a stop does.
+        lines.Add(RunLine("b1"));
+        lines.Add(ResultLine(record, later, attempts: 0));
+        using var run = Resume(lines);
+
+        Assert.Equal(expected, run.BeforeSend(_identity.Prepare(record))?.Outcome);
+    }
+
+    [Fact]
+    public void Record_ResultsDecidedWithoutSending_AreJournaledToo()
+    {
+        var done = Record("done", "POST");
+        var unknown = Record("unknown", "POST");
+        var path = Journal([RunLine("b1"), SendingLine(done), ResultLine(done, BatchStatus.Succeeded, 201), SendingLine(unknown)]);
+        var stopped = Record("stopped", "GET");
+        using (var run = DurableRun.Open(new DurableRunOptions { JournalPath = path, Resume = true }))
+        {
+            run.Start();
+            foreach (var record in new[] { done, unknown })
+            {
+                var outgoing = _identity.Prepare(record);
+                run.Record(outgoing, Assert.IsType<BatchResult>(run.BeforeSend(outgoing)));
+            }
+
+            // Queued when the batch stopped: never offered to BeforeSend.
+            run.Record(_identity.Prepare(stopped), new BatchResult(stopped, BatchStatus.NotSent) { Kind = ErrorKind.Canceled });
+        }
+
+        var lastRun = JournalReader.Read(path).SkipWhile(entry => entry.Line < 5).ToList();
+
+        Assert.Equal(JournalEvent.Run, lastRun[0].Event);
+        Assert.Equal(
+            [("done", BatchStatus.Skipped, 0), ("unknown", BatchStatus.OutcomeUnknown, 0), ("stopped", BatchStatus.NotSent, 0)],
+            lastRun.Skip(1).Select(entry => (entry.Id!, entry.Status!.Value, entry.Attempts!.Value)));
+        Assert.All(lastRun.Skip(1), entry => Assert.Equal(JournalEvent.Result, entry.Event));
+    }
+
+    [Fact]
+    public void CheckSource_FailedPathIsTheRequestFile_IsRefusedBeforeAnythingIsRemoved()
+    {
+        var source = Path.Combine(_directory, "orders.ndjson");
+        File.WriteAllText(source, "{}");
+        using var run = DurableRun.Open(new DurableRunOptions { FailedPath = Path.Combine(_directory, ".", "orders.ndjson") });
+
+        run.CheckSource(Path.Combine(_directory, "other.ndjson"));
+        var exception = Assert.Throws<JournalException>(() => run.CheckSource(source));
+
+        Assert.Equal(JournalErrorIds.FailedIsRequestFile, exception.ErrorId);
+        Assert.Contains(source, exception.Message, StringComparison.Ordinal);
+        Assert.Equal("{}", File.ReadAllText(source));
+    }
+
     private DurableRun Resume(IEnumerable<string> lines, string? keyHeader = null, Action<string>? warn = null)
     {
         var run = DurableRun.Open(new DurableRunOptions { JournalPath = Journal(lines), Resume = true }, warn: warn);
@@ -290,8 +362,9 @@ public sealed class JournalResumeTests : IDisposable
     private static string SendingLine(RequestRecord record, string? idempotencyKey = null) =>
         $$"""{"event":"sending","time":"2025-01-01T00:00:01Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","method":"{{record.Method}}"{{(idempotencyKey is null ? "" : $",\"idempotencyKey\":\"{idempotencyKey}\"")}}}""";
 
-    private static string ResultLine(RequestRecord record, BatchStatus status, int? statusCode = null) =>
-        $$"""{"event":"result","time":"2025-01-01T00:00:02Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","status":"{{status}}"{{(statusCode is { } code ? $",\"statusCode\":{code}" : "")}},"attempts":1}""";
+    private static string ResultLine(RequestRecord record, BatchStatus status, int? statusCode = null, int attempts = 1) =>
+        $$"""{"event":"result","time":"2025-01-01T00:00:02Z","id":"{{record.Id}}","fingerprint":"{{RecordFingerprint.Of(record)}}","status":"{{status}}"{{(statusCode is { } code ? $",\"statusCode\":{code}" : "")}},"attempts":{{attempts}}}""";
+
     [Fact]
     public void BeforeSend_SendLeftOpenByAKillThenResentAndFailed_StaysUnknownWithoutAKey()
     {
