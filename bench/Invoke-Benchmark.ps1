@@ -178,9 +178,10 @@ function Install-PeerPackages {
 
 function Invoke-TimedProcess {
     <# Runs a command to its end; returns its wall-clock time, exit code and output. Killed after -ProcessTimeoutSec. #>
-    param([Parameter(Mandatory)] [string[]] $Command)
+    param([Parameter(Mandatory)] [string[]] $Command, [hashtable] $Environment = @{})
     $startInfo = [Diagnostics.ProcessStartInfo]::new($Command[0])
     foreach ($argument in @($Command | Select-Object -Skip 1)) { $startInfo.ArgumentList.Add($argument) }
+    foreach ($name in $Environment.Keys) { $startInfo.Environment[$name] = $Environment[$name] }
     $startInfo.RedirectStandardOutput = $true
     $startInfo.RedirectStandardError = $true
     $startInfo.UseShellExecute = $false
@@ -397,13 +398,13 @@ function Measure-ResultCost {
 function Invoke-BatchRequestProcess {
     <# BatchRequest in a pwsh of its own: whole-process time, and the batch's time and memory as it reports them. #>
     param([string] $RequestFile, [int] $Throttle = $ThrottleLimit, [switch] $AdaptiveThrottle, [int] $MaximumRetryCount = -1,
-        [string] $ExportCsvPath, [string] $Module = $ModulePath)
+        [string] $ExportCsvPath, [string] $Module = $ModulePath, [hashtable] $Environment = @{})
     $pwsh = @(Get-PwshCommand)
     $arguments = @('-ModulePath', $Module, '-RequestFile', $RequestFile, '-ThrottleLimit', $Throttle)
     if ($AdaptiveThrottle) { $arguments += '-AdaptiveThrottle' }
     if ($MaximumRetryCount -ge 0) { $arguments += '-MaximumRetryCount', $MaximumRetryCount }
     if ($ExportCsvPath) { $arguments += '-ExportCsvPath', $ExportCsvPath }
-    $outcome = Invoke-TimedProcess -Command ($pwsh + @('-NoProfile', '-NonInteractive',
+    $outcome = Invoke-TimedProcess -Environment $Environment -Command ($pwsh + @('-NoProfile', '-NonInteractive',
             '-File', (Join-Path $PSScriptRoot 'Measure-BatchRequestProcess.ps1')) + $arguments)
     $report = ConvertFrom-LastJsonLine $outcome.StdOut
     $problem = Get-ProcessProblem $outcome
@@ -515,6 +516,37 @@ function Invoke-ScenarioB {
         Count   = $OverheadCount
         Results = @(Invoke-Rounds -Server $Server -Tools $tools -Count $OverheadCount -IdPrefix 'b-')
         Cost    = @(Measure-ResultCost -RequestFile $inputs.RequestFile -Count $OverheadCount)
+        WarmUp  = @(Measure-RuntimeWarmUp -RequestFile $inputs.RequestFile)
+    }
+}
+
+function Measure-RuntimeWarmUp {
+    <#
+        Why the pipeline is slower in a fresh pwsh than in a warm session: the same own-process run under the
+        runtime's defaults and with its tiering changed through environment variables (which a user's pwsh does not
+        have; they only show where the time goes). Alternated, medians of -Runs.
+    #>
+    param([string] $RequestFile)
+    $settings = [ordered]@{
+        'defaults (tiered compilation with PGO)' = @{}
+        'DOTNET_TieredPGO=0'                     = @{ DOTNET_TieredPGO = '0' }
+        'DOTNET_TieredCompilation=0'             = @{ DOTNET_TieredCompilation = '0' }
+    }
+    $csv = Join-Path $WorkDir 'warm-up.csv'
+    $runs = foreach ($run in 1..$Runs) {
+        foreach ($name in $settings.Keys) {
+            $measured = Invoke-BatchRequestProcess -RequestFile $RequestFile -ExportCsvPath $csv -Environment $settings[$name]
+            [pscustomobject]@{ Setting = $name; Seconds = $measured.InProcessSeconds; Jitted = $measured.Extra.jittedMethods; JitMs = $measured.Extra.jitMilliseconds }
+        }
+    }
+    foreach ($name in $settings.Keys) {
+        $of = @($runs | Where-Object Setting -EQ $name)
+        [pscustomobject]@{
+            Setting = $name
+            Seconds = Get-Median @($of.Seconds)
+            Jitted  = Get-Median @($of.Jitted)
+            JitMs   = Get-Median @($of.JitMs)
+        }
     }
 }
 
@@ -767,6 +799,24 @@ function Format-ScenarioB {
         '| Stage | µs per record |'
         '|---|---:|'
         foreach ($row in $Result.Cost) { "| ``$($row.Stage.Replace('|', '\|'))`` | $(Format-Number $row.MicrosecondsPerRecord '0.0') |" }
+        ''
+    }
+    if ($Result.WarmUp) {
+        '### Why its own pwsh is slower than the warm session'
+        ''
+        'The same own-process pipeline (ending in `Export-Csv`) under the runtime''s defaults and with its tiering changed'
+        'by environment variables, alternated, medians of the runs. *Methods jitted* and *JIT time* count from before'
+        '`Import-Module` to the batch''s end (`System.Runtime.JitInfo`). The defaults run precompiled (ReadyToRun) code'
+        'first, then re-jit hot methods with instrumentation (PGO) and only then optimise them: a batch of seconds ends'
+        'before most reach their final code.'
+        'A user''s pwsh runs with the defaults; the other rows only show where the time goes.'
+        ''
+        '| Runtime setting | Batch (s) | req/s | Methods jitted | JIT time (ms) |'
+        '|---|---:|---:|---:|---:|'
+        foreach ($row in $Result.WarmUp) {
+            $rate = if ($row.Seconds) { $count / $row.Seconds } else { $null }
+            "| $($row.Setting) | $(Format-Number $row.Seconds) | $(Format-Number $rate '0') | $(Format-Number $row.Jitted '0') | $(Format-Number $row.JitMs '0') |"
+        }
         ''
     }
 }
