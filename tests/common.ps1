@@ -32,9 +32,10 @@ function Start-TestServer {
     $startInfo.RedirectStandardOutput = $true
     $startInfo.UseShellExecute = $false
     $process = [Diagnostics.Process]::Start($startInfo)
-    # It prints four addresses: http, a second http listener (another origin), https with a self-signed certificate,
-    # and a raw listener that reads each request and closes the connection gracefully without answering.
-    $addresses = foreach ($line in 1..4) {
+    # It prints five addresses: http, a second http listener (another origin), https with a self-signed certificate,
+    # a raw listener that reads each request and closes the connection gracefully without answering, and https that
+    # requires a client certificate.
+    $addresses = foreach ($line in 1..5) {
         $reading = $process.StandardOutput.ReadLineAsync()
         if (-not $reading.Wait([TimeSpan]::FromSeconds(30)) -or -not $reading.Result) {
             $process.Kill()
@@ -48,6 +49,7 @@ function Start-TestServer {
         SecondBaseUri      = $addresses[1]
         HttpsBaseUri       = $addresses[2]
         SilentCloseBaseUri = $addresses[3]
+        ClientCertificateBaseUri = $addresses[4]
     }
 }
 

@@ -32,6 +32,9 @@ public sealed partial class LoopbackServer : IAsyncDisposable
     /// <summary>An https listener with a self-signed certificate that no client trusts.</summary>
     public Uri HttpsBaseUri { get; private set; } = null!;
 
+    /// <summary>An https listener like <see cref="HttpsBaseUri"/> that refuses a client without a certificate.</summary>
+    public Uri ClientCertificateBaseUri { get; private set; } = null!;
+
     /// <summary>
     /// A raw listener, not Kestrel, that records each request in the ledger and closes the connection gracefully
     /// without answering (see <see cref="SilentCloser"/>).
@@ -63,6 +66,14 @@ public sealed partial class LoopbackServer : IAsyncDisposable
             }));
             kestrel.Listen(IPAddress.Loopback, 0);
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(SelfSignedCertificate()));
+
+            // Asks every client for a certificate and takes any, self-signed too: the ledger shows which one came.
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = SelfSignedCertificate(),
+                ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate,
+                ClientCertificateValidation = (_, _, _) => true,
+            }));
         });
 
         var app = builder.Build();
@@ -79,6 +90,7 @@ public sealed partial class LoopbackServer : IAsyncDisposable
         server.BaseUri = urls[0];
         server.SecondBaseUri = urls[1];
         server.HttpsBaseUri = urls[2];
+        server.ClientCertificateBaseUri = urls[3];
         server._silentCloser = SilentCloser.Start(stats);
         return server;
     }
@@ -111,7 +123,8 @@ public sealed partial class LoopbackServer : IAsyncDisposable
                     DateTimeOffset.UtcNow,
                     request.Headers["Idempotency-Key"].FirstOrDefault(),
                     request.Headers.Authorization.FirstOrDefault(),
-                    request.Headers["X-Api-Key"].FirstOrDefault()),
+                    request.Headers["X-Api-Key"].FirstOrDefault(),
+                    context.Connection.ClientCertificate?.Thumbprint),
                 context.Connection.Id);
             try
             {

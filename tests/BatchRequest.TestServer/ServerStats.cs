@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 
 namespace BatchRequest.TestServer;
 
-/// <summary>One arrival of a request, as the ledger keeps it.</summary>
+/// <summary>One arrival of a request, as the ledger keeps it; <c>ClientCertificate</c> is the thumbprint of the one presented.</summary>
 public sealed record Arrival(
     string? Id,
     string Method,
@@ -11,7 +11,8 @@ public sealed record Arrival(
     DateTimeOffset Time,
     string? IdempotencyKey,
     string? Authorization,
-    string? ApiKey);
+    string? ApiKey,
+    string? ClientCertificate = null);
 
 /// <summary>What the server has seen: totals, concurrency high-water marks and the per-id ledger.</summary>
 public sealed class ServerStats

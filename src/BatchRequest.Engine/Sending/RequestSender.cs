@@ -140,7 +140,7 @@ public sealed class RequestSender : IDisposable
         var builder = new ResiliencePipelineBuilder<HttpAnswer> { TimeProvider = _time };
         if (_options.MaximumRetryCount > 0)
         {
-            builder.AddRetry(new RetryStrategyOptions<HttpAnswer>
+            var retry = new RetryStrategyOptions<HttpAnswer>
             {
                 MaxRetryAttempts = _options.MaximumRetryCount,
                 BackoffType = DelayBackoffType.Exponential,
@@ -165,7 +165,13 @@ public sealed class RequestSender : IDisposable
                         args.Outcome.Result?.RetryAfter is not null));
                     return default;
                 },
-            });
+            };
+            if (_options.Jitter is { } jitter)
+            {
+                retry.Randomizer = jitter;
+            }
+
+            builder.AddRetry(retry);
         }
 
         if (!_options.CircuitBreaker)

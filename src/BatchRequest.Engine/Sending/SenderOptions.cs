@@ -39,6 +39,12 @@ public sealed class SenderOptions
     /// <summary>Largest body written to a file under <see cref="OutDirectory"/>, in place of <see cref="MaximumResponseBytes"/>.</summary>
     public long MaximumOutFileBytes { get; set; } = long.MaxValue;
 
+    /// <summary>
+    /// The random source of the backoff's jitter, values in [0, 1); null uses a shared one. A seeded source makes the
+    /// delays repeat, for tests that look at them.
+    /// </summary>
+    public Func<double>? Jitter { get; set; }
+
     /// <summary>Retry POST and PATCH after failures that may have reached the server.</summary>
     public bool RetryNonIdempotent { get; set; }
 

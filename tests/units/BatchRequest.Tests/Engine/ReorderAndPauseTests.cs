@@ -31,7 +31,7 @@ public sealed class ReorderAndPauseTests
     [Fact]
     public async Task HostPauseGate_Paused_HoldsThatHostOnlyUntilTheClockPasses()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new WatchedClock();
         var gate = new HostPauseGate(clock);
         gate.Pause("api:443", TimeSpan.FromSeconds(5));
         gate.Pause("api:443", TimeSpan.FromSeconds(2));
@@ -39,8 +39,9 @@ public sealed class ReorderAndPauseTests
         var paused = gate.WaitAsync("api:443", CancellationToken.None);
         Assert.True(gate.WaitAsync("other:443", CancellationToken.None).IsCompleted);
 
+        // No timer of the gate was due yet, so nothing can have ended the wait.
         clock.Advance(TimeSpan.FromSeconds(4));
-        await Task.Delay(20);
+        Assert.Equal(0, clock.Fired);
         Assert.False(paused.IsCompleted);
         clock.Advance(TimeSpan.FromSeconds(1));
         await paused.WaitAsync(TimeSpan.FromSeconds(5));
@@ -49,14 +50,17 @@ public sealed class ReorderAndPauseTests
     [Fact]
     public async Task HostPauseGate_PauseExtendedWhileWaiting_WaitsForTheLaterEnd()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new WatchedClock();
         var gate = new HostPauseGate(clock);
         gate.Pause("api:443", TimeSpan.FromSeconds(2));
         var waiting = gate.WaitAsync("api:443", CancellationToken.None);
 
         gate.Pause("api:443", TimeSpan.FromSeconds(5));
         clock.Advance(TimeSpan.FromSeconds(2));
-        await Task.Delay(20);
+
+        // The first wait's timer fired; the gate either ends the wait or, as it must, waits again on a new timer.
+        Assert.Equal(1, clock.Fired);
+        await WaitUntil(() => waiting.IsCompleted || clock.Created == 2);
         Assert.False(waiting.IsCompleted);
 
         clock.Advance(TimeSpan.FromSeconds(3));
@@ -113,4 +117,14 @@ public sealed class ReorderAndPauseTests
     // Half a bucket of 1/128 of a power of two, plus the microsecond the histogram counts in.
     private static void AssertWithinHistogramError(TimeSpan expected, TimeSpan actual) =>
         Assert.InRange(actual.Ticks, (expected.Ticks * 0.996) - 10, (expected.Ticks * 1.004) + 10);
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 10 s.");
+            await Task.Delay(5);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BatchRequest.Engine.Admission;
 using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Model.Requests;
@@ -112,29 +113,56 @@ public sealed class RequestSenderTests
     public async Task Send_RetryAfterBeyondBackoffCap_WaitsWhatTheServerAsked()
     {
         // The fake clock proves the wait without sleeping: nothing is resent until 60 s have "passed".
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new WatchedClock();
         var options = FastRetries();
-        using var sender = new RequestSender(options, timeProvider: clock);
+        var announced = new TaskCompletionSource<RetryNotice>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var admission = new CountingAdmission();
+        using var sender = new RequestSender(options, notice => announced.TrySetResult(notice), timeProvider: clock, admission: admission);
         var sending = sender.SendAsync(Get("flaky/1/429?id=s8&retryAfter=60"), CancellationToken.None);
 
-        await WaitUntil(() => _loopback.Server.Stats.Ledger.Count(a => a.Id == "s8") == 1);
+        var retry = await announced.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(TimeSpan.FromSeconds(60), retry.Delay);
+        Assert.True(retry.DelayFromServer);
+
+        // One second short of the wait no timer is due, so no retry can have begun.
+        var fired = clock.Fired;
         clock.Advance(TimeSpan.FromSeconds(59));
-        await Task.Delay(100);
-        Assert.Equal(1, _loopback.Server.Stats.Ledger.Count(a => a.Id == "s8"));
+        Assert.Equal(fired, clock.Fired);
+        Assert.Equal(1, admission.Admitted);
 
         clock.Advance(TimeSpan.FromSeconds(1));
         var result = await sending.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal((BatchStatus.Succeeded, 2), (result.Outcome, result.Attempts));
+        Assert.Equal(2, admission.Admitted);
+        Assert.Equal(2, Arrivals("s8").Count);
     }
 
     [Fact]
     public async Task Send_BackoffDelays_GrowAndStayUnderTheCap()
     {
+        // Seeded jitter: the same delays on every run, so the comparison below cannot depend on luck.
+        var first = await BackoffDelays("s9", seed: 3);
+        var again = await BackoffDelays("s9b", seed: 3);
+
+        Assert.Equal(6, first.Count);
+        Assert.Equal(first, again);
+        Assert.All(first, d => Assert.InRange(d, TimeSpan.Zero, TimeSpan.FromSeconds(30)));
+        Assert.True(first.Skip(3).Average(d => d.TotalSeconds) > first.Take(2).Average(d => d.TotalSeconds));
+    }
+
+    private async Task<List<TimeSpan>> BackoffDelays(string id, int seed)
+    {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var delays = new List<TimeSpan>();
-        var options = new SenderOptions { RetryInterval = TimeSpan.FromSeconds(1), MaximumRetryDelay = TimeSpan.FromSeconds(30), MaximumRetryCount = 6 };
+        var options = new SenderOptions
+        {
+            RetryInterval = TimeSpan.FromSeconds(1),
+            MaximumRetryDelay = TimeSpan.FromSeconds(30),
+            MaximumRetryCount = 6,
+            Jitter = new Random(seed).NextDouble,
+        };
         using var sender = new RequestSender(options, notice => { lock (delays) { delays.Add(notice.Delay); } }, timeProvider: clock);
-        var sending = sender.SendAsync(Get("status/503?id=s9"), CancellationToken.None);
+        var sending = sender.SendAsync(Get($"status/503?id={id}"), CancellationToken.None);
 
         while (!sending.IsCompleted)
         {
@@ -142,11 +170,8 @@ public sealed class RequestSenderTests
             await Task.Delay(5);
         }
 
-        var result = await sending;
-        Assert.Equal(7, result.Attempts);
-        Assert.Equal(6, delays.Count);
-        Assert.All(delays, d => Assert.InRange(d, TimeSpan.Zero, TimeSpan.FromSeconds(30)));
-        Assert.True(delays.Skip(3).Average(d => d.TotalSeconds) > delays.Take(2).Average(d => d.TotalSeconds));
+        Assert.Equal(7, (await sending).Attempts);
+        return delays;
     }
 
     [Fact]
@@ -359,6 +384,24 @@ public sealed class RequestSenderTests
         }
 
         return await sending.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Lets every attempt through at once and counts them: the sender asks it before each one.</summary>
+    private sealed class CountingAdmission : IAdmission
+    {
+        private int _admitted;
+
+        public int Admitted => Volatile.Read(ref _admitted);
+
+        public ValueTask<IAdmissionTicket> AdmitAsync(string host, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _admitted);
+            return new ValueTask<IAdmissionTicket>(NoTicket.Instance);
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     private static async Task WaitUntil(Func<bool> condition)
