@@ -56,7 +56,11 @@ function Invoke-Build {
     $moduleBuild = Join-Path $PSScriptRoot "src/BatchRequest.Module/bin/$Configuration/net8.0"
     $shared = 'BatchRequest.dll', 'BatchRequest.Model.dll'
     Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Include $shared -Destination $bin
-    Copy-Item -Path (Join-Path $moduleBuild '*.dll') -Exclude $shared -Destination $dependencies
+    # A library the runtime ships (System.IO.Pipelines) is left out: the load context hands those to the runtime.
+    $runtime = Split-Path ([object].Assembly.Location)
+    Get-ChildItem -Path (Join-Path $moduleBuild '*.dll') -Exclude $shared |
+        Where-Object { -not (Test-Path -LiteralPath (Join-Path $runtime $_.Name)) } |
+        Copy-Item -Destination $dependencies
     Invoke-ReadyToRun -Assemblies (Get-ChildItem -LiteralPath $bin, $dependencies -Filter *.dll)
     Copy-Item -Path (Join-Path $PSScriptRoot "tests/BatchRequest.TestServer/bin/$Configuration/net10.0") -Destination $ServerDir -Recurse
     & (Join-Path $PSScriptRoot 'tools/Build-ModuleHelp.ps1') -ModuleDir $ModuleDir   # en-US/ help from docs/help

@@ -365,3 +365,68 @@ function Invoke-TestChromium {
         Remove-Item -LiteralPath $userData -Recurse -Force -ErrorAction Ignore
     }
 }
+
+function Start-TestRedis {
+    <#
+    Starts redis-server as a child process on a free loopback port, without persistence, in a fresh temp folder, with
+    a password when one is given; returns Port, Address (redis://127.0.0.1:port), Process, Prefix, Password and the
+    paths of redis-server and redis-cli.
+    #>
+    param([string] $Password)
+    $server = Install-TestTool -Command redis-server -Package redis-server
+    $cli = Install-TestTool -Command redis-cli -Package redis-tools
+
+    foreach ($try in 1..3) {
+        $prefix = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "batchrequest-redis-$([guid]::NewGuid().ToString('N'))")).FullName
+        $port = Get-FreeLoopbackPort
+        $arguments = @('--port', $port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', $prefix, '--logfile', (Join-Path $prefix 'redis.log'))
+        if ($Password) { $arguments += '--requirepass', $Password }
+        $startInfo = [Diagnostics.ProcessStartInfo]::new($server)
+        foreach ($argument in $arguments) { $startInfo.ArgumentList.Add([string]$argument) }
+        $startInfo.UseShellExecute = $false
+        $startInfo.RedirectStandardOutput = $true
+        $process = [Diagnostics.Process]::Start($startInfo)
+
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not $process.HasExited -and -not (Test-LoopbackPort $port) -and $clock.Elapsed.TotalSeconds -lt 15) {
+            Start-Sleep -Milliseconds 50
+        }
+        if (-not $process.HasExited -and (Test-LoopbackPort $port)) {
+            return [pscustomobject]@{
+                Port       = $port
+                Address    = "redis://127.0.0.1:$port"
+                Process    = $process
+                Prefix     = $prefix
+                Password   = $Password
+                ServerPath = $server
+                CliPath    = $cli
+            }
+        }
+
+        $errors = (Get-Content -LiteralPath (Join-Path $prefix 'redis.log') -ErrorAction Ignore) -join [Environment]::NewLine
+        if (-not $process.HasExited) { $process.Kill() }
+        $process.Dispose()
+        Remove-Item -LiteralPath $prefix -Recurse -Force -ErrorAction Ignore
+        if ($errors -notmatch 'Address already in use') {
+            throw "redis-server did not accept connections on 127.0.0.1:$port within 15 s.$([Environment]::NewLine)$errors"
+        }
+    }
+    throw "redis-server found no free loopback port in 3 tries."
+}
+
+function Invoke-TestRedis {
+    <# Runs one redis-cli command against the test Redis and returns its output lines. #>
+    param([Parameter(Mandatory)] $Redis, [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Command)
+    $auth = if ($Redis.Password) { @('--no-auth-warning', '-a', $Redis.Password) } else { @() }
+    & $Redis.CliPath -h 127.0.0.1 -p $Redis.Port @auth @Command
+}
+
+function Stop-TestRedis {
+    param([Parameter(Mandatory)] $Redis)
+    if (-not $Redis.Process.HasExited) {
+        $Redis.Process.Kill()
+        $null = $Redis.Process.WaitForExit(5000)
+    }
+    $Redis.Process.Dispose()
+    Remove-Item -LiteralPath $Redis.Prefix -Recurse -Force -ErrorAction Ignore
+}

@@ -14,6 +14,12 @@ public sealed class AdmissionOptions
     /// <summary>Most attempts started per second, retries included; null for no rate limit.</summary>
     public double? RequestsPerSecond { get; set; }
 
+    /// <summary>
+    /// A quota shared with every process that names it: then <see cref="ThrottleLimit"/> and
+    /// <see cref="RequestsPerSecond"/> hold for all of them together, and so do the hosts' Retry-After pauses.
+    /// </summary>
+    public SharedQuota.QuotaAddress? SharedQuota { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {

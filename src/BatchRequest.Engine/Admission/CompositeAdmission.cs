@@ -14,9 +14,13 @@ public sealed class CompositeAdmission : IAdmission
     /// <param name="parts">Asked in this order; ask the one that only waits (a host pause) before the ones that hold.</param>
     public CompositeAdmission(IEnumerable<IAdmission> parts) => _parts = parts.ToArray();
 
-    /// <summary>The admission a batch's options ask for: pauses, then the throttle (fixed or adaptive), then the rate.</summary>
+    /// <summary>
+    /// The admission a batch's options ask for: pauses, then the throttle (fixed or adaptive), then the rate, which
+    /// with a shared quota is the quota's, after this process's own throttle.
+    /// </summary>
     /// <param name="onLimitChange">Told (host, previous, current) when an adaptive limit changes.</param>
     /// <param name="onPause">Told (host, resume time) when a host's Retry-After pause begins or grows.</param>
+    /// <exception cref="SharedQuota.SharedQuotaException">The shared quota's store cannot be reached.</exception>
     public static CompositeAdmission For(
         AdmissionOptions options,
         TimeProvider time,
@@ -24,6 +28,20 @@ public sealed class CompositeAdmission : IAdmission
         Action<string, DateTimeOffset>? onPause = null)
     {
         options.Validate();
+        var shared = options.SharedQuota is { } address
+            ? SharedQuotaAdmission.Connect(address, options.ThrottleLimit, options.RequestsPerSecond, time)
+            : null;
+        if (shared is not null && options.AdaptiveThrottle)
+        {
+            // The limit this process finds becomes the fleet's, so all participants converge on it together.
+            var tell = onLimitChange;
+            onLimitChange = (host, previous, current) =>
+            {
+                shared.ShareLimit(current);
+                tell?.Invoke(host, previous, current);
+            };
+        }
+
         var parts = new List<IAdmission>
         {
             new HostPauseGate(time, onPause),
@@ -31,7 +49,11 @@ public sealed class CompositeAdmission : IAdmission
                 ? new AdaptiveConcurrencyAdmission(options.ThrottleLimit, time, onLimitChange)
                 : new ConcurrencyAdmission(options.ThrottleLimit),
         };
-        if (options.RequestsPerSecond is { } rate)
+        if (shared is not null)
+        {
+            parts.Add(shared);
+        }
+        else if (options.RequestsPerSecond is { } rate)
         {
             // After the slot: a start paced while holding a slot reaches the server at the pace, not in a bunch.
             parts.Add(new RateAdmission(rate, time));
@@ -39,6 +61,9 @@ public sealed class CompositeAdmission : IAdmission
 
         return new CompositeAdmission(parts);
     }
+
+    /// <summary>What the shared quota did for this process; null without one.</summary>
+    public QuotaReport? Quota() => _parts.OfType<SharedQuotaAdmission>().Select(part => (QuotaReport?)part.Report()).FirstOrDefault();
 
     /// <summary>The concurrency limit of the part that limits concurrency; null when none does.</summary>
     public LimitReport? Report() => _parts.OfType<ILimitReporter>().Select(part => (LimitReport?)part.Report()).FirstOrDefault();

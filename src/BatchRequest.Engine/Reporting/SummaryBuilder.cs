@@ -40,7 +40,7 @@ public sealed class SummaryBuilder
     }
 
     /// <param name="limit">The concurrency limit the batch ran under, when one was in force.</param>
-    public BatchSummary Build(LimitReport? limit = null)
+    public BatchSummary Build(LimitReport? limit = null, QuotaReport? quota = null)
     {
         var elapsed = _firstStart is { } first && _lastEnd is { } last ? last - first : TimeSpan.Zero;
         var total = _byStatus.Values.Sum();
@@ -65,6 +65,10 @@ public sealed class SummaryBuilder
             ConcurrencyLimit = limit?.Current ?? 0,
             ConcurrencyLimitLowest = limit?.Lowest ?? 0,
             ConcurrencyLimitHighest = limit?.Highest ?? 0,
+            SharedQuota = quota?.Name,
+            SharedSlotsHighest = quota?.SlotsHighest ?? 0,
+            SharedQuotaWait = quota?.Waited ?? TimeSpan.Zero,
+            SharedQuotaRoundTrips = quota?.RoundTrips ?? 0,
         };
     }
 

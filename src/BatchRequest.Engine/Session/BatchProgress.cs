@@ -14,6 +14,7 @@ namespace BatchRequest.Engine.Session;
 /// batches the records came from; null while unknown.</param>
 /// <param name="Running">Records a worker holds: in an attempt, waiting for admission, or waiting to retry.</param>
 /// <param name="WaitingToRetry">Records waiting out the delay before their next attempt.</param>
+/// <param name="Quota">What the shared quota did so far; null without one.</param>
 public readonly record struct BatchProgress(
     long Taken,
     long Done,
@@ -23,7 +24,8 @@ public readonly record struct BatchProgress(
     TimeSpan Elapsed,
     long? Total,
     long Running,
-    long WaitingToRetry)
+    long WaitingToRetry,
+    QuotaReport? Quota = null)
 {
     /// <summary>Records taken that have no result yet: running, waiting to retry, or queued.</summary>
     public long Pending => Taken - Done;

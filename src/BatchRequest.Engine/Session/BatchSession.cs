@@ -102,7 +102,8 @@ public sealed class BatchSession : IDisposable
         _started ? _time.GetElapsedTime(_startedAt) : TimeSpan.Zero,
         Total(),
         Interlocked.Read(ref _running),
-        _sender.WaitingToRetry);
+        _sender.WaitingToRetry,
+        _admission.Quota());
 
     /// <summary>Checks the options and reads the journal of a resumed run; sends and writes nothing yet.</summary>
     /// <param name="observer">Told of results, retries and warnings on worker threads.</param>
@@ -182,7 +183,7 @@ public sealed class BatchSession : IDisposable
     {
         lock (_summary)
         {
-            return _summary.Build(_admission.Report());
+            return _summary.Build(_admission.Report(), _admission.Quota());
         }
     }
 

@@ -61,6 +61,18 @@ public sealed class BatchSummary
     /// <summary>The highest concurrency limit in force during the batch.</summary>
     public int ConcurrencyLimitHighest { get; init; }
 
+    /// <summary>The shared quota's address with -SharedThrottle (secrets masked); null without one.</summary>
+    public string? SharedQuota { get; init; }
+
+    /// <summary>The most slots of the shared quota this process held at once.</summary>
+    public int SharedSlotsHighest { get; init; }
+
+    /// <summary>Time attempts waited for the shared quota (its slots, its rate, shared pauses), summed over attempts.</summary>
+    public TimeSpan SharedQuotaWait { get; init; }
+
+    /// <summary>Requests this process sent to the shared quota's store.</summary>
+    public long SharedQuotaRoundTrips { get; init; }
+
     /// <summary>
     /// The summary in one line, as -InformationAction Continue prints it: records, time and rate, the count of each
     /// status that occurred, retries, the latency percentiles and, when one was in force, the concurrency limit.
@@ -84,9 +96,14 @@ public sealed class BatchSummary
             Shown(LatencyP99, culture));
 
         // Measure-BatchResult knows no limit; a batch always ran under one.
-        return ConcurrencyLimit == 0
+        if (ConcurrencyLimit != 0)
+        {
+            text += string.Format(culture, Messages.SummaryLimit, ConcurrencyLimit, ConcurrencyLimitLowest, ConcurrencyLimitHighest);
+        }
+
+        return SharedQuota is null
             ? text
-            : text + string.Format(culture, Messages.SummaryLimit, ConcurrencyLimit, ConcurrencyLimitLowest, ConcurrencyLimitHighest);
+            : text + string.Format(culture, Messages.SummarySharedQuota, SharedQuota, SharedSlotsHighest, SharedQuotaWait.TotalSeconds);
     }
 
     private static string Shown(TimeSpan duration, IFormatProvider culture) => duration < TimeSpan.FromSeconds(1)

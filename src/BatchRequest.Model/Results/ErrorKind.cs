@@ -21,4 +21,5 @@ public enum ErrorKind
     Canceled,
     Unexpected,
     TokenRefreshFailed,
+    SharedThrottleUnavailable,
 }

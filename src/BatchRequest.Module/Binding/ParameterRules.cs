@@ -6,6 +6,7 @@ using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Resources;
+using BatchRequest.Engine.SharedQuota;
 
 namespace BatchRequest.Binding;
 
@@ -87,6 +88,11 @@ internal static class ParameterRules
         if (command.ProxyCredential is not null && command.Proxy is null)
         {
             Conflict(ProxyCredentialWithoutProxy, Messages.ProxyCredentialWithoutProxy, nameof(command.ProxyCredential));
+        }
+
+        if (command.SharedThrottleCredential is not null && command.SharedThrottle is null)
+        {
+            Conflict(SharedQuotaErrorIds.CredentialWithoutQuota, Messages.SharedThrottleCredentialWithoutQuota, nameof(command.SharedThrottleCredential));
         }
     }
 

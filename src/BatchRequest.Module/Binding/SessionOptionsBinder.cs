@@ -10,6 +10,7 @@ using BatchRequest.Commands;
 using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Engine.Session;
+using BatchRequest.Engine.SharedQuota;
 using BatchRequest.Resources;
 
 namespace BatchRequest.Binding;
@@ -29,6 +30,7 @@ internal static class SessionOptionsBinder
         options.Admission.ThrottleLimit = command.ThrottleLimit;
         options.Admission.AdaptiveThrottle = command.AdaptiveThrottle;
         options.Admission.RequestsPerSecond = bound.ContainsKey(nameof(command.RequestsPerSecond)) ? command.RequestsPerSecond : null;
+        options.Admission.SharedQuota = QuotaFrom(command);
 
         var sending = options.Sending;
         sending.MaximumRetryCount = command.MaximumRetryCount;
@@ -71,6 +73,24 @@ internal static class SessionOptionsBinder
             : ParameterRules.InExistingFolder(paths.GetUnresolvedProviderPathFromPSPath(command.FailedPath), nameof(command.FailedPath));
         journal.BatchId = command.BatchId;
         return options;
+    }
+
+    private static QuotaAddress? QuotaFrom(InvokeBatchRequestCommand command)
+    {
+        if (command.SharedThrottle is not { } address)
+        {
+            return null;
+        }
+
+        var credential = command.SharedThrottleCredential?.GetNetworkCredential();
+        try
+        {
+            return QuotaAddress.Parse(address, credential?.UserName, credential?.Password);
+        }
+        catch (SharedQuotaException exception)
+        {
+            throw new ParameterConflictException(exception.ErrorId, exception.Message, nameof(command.SharedThrottle));
+        }
     }
 
     /// <summary>Names the module and PowerShell with their versions, as Invoke-RestMethod names PowerShell: BatchRequest/1.2.0 PowerShell/7.6.9.</summary>

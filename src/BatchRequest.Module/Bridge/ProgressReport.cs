@@ -11,8 +11,8 @@ internal static class ProgressReport
     private const int ActivityId = 1;
 
     /// <summary>
-    /// Done of the total, the records in flight apart from those waiting to retry and those queued, the rate, and,
-    /// whenever the total is known, the percentage and the time left.
+    /// Done of the total, the records in flight apart from those waiting to retry and those queued, the rate, the
+    /// shared quota when there is one, and, whenever the total is known, the percentage and the time left.
     /// </summary>
     public static ProgressRecord Of(BatchProgress progress)
     {
@@ -28,6 +28,11 @@ internal static class ProgressReport
             progress.Problems,
             progress.Limit.Current,
             progress.Limit.Ceiling);
+        if (progress.Quota is { } quota)
+        {
+            status += Text.Format(Messages.ProgressSharedQuota, quota.Name, quota.SlotsHighest, quota.Waited.TotalSeconds);
+        }
+
         return new ProgressRecord(ActivityId, Messages.ProgressActivity, status)
         {
             PercentComplete = progress.PercentComplete,

@@ -10,6 +10,7 @@ using BatchRequest.Conversion;
 using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Engine.Session;
+using BatchRequest.Engine.SharedQuota;
 using BatchRequest.Errors;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
@@ -171,6 +172,16 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
     [Parameter]
     public SwitchParameter NoProxy { get; set; }
 
+    /// <summary>A quota shared with every process naming it, on Redis: redis://host:port[/db]/name or rediss://.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SharedThrottle { get; set; }
+
+    /// <summary>The password (and user, for Redis ACLs) of the -SharedThrottle store.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? SharedThrottleCredential { get; set; }
+
     /// <summary>Redirects followed per attempt; 0 follows none and returns the redirect as the answer.</summary>
     [Parameter]
     [ValidateRange(0, 50)]
@@ -260,6 +271,10 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
         catch (JournalException exception)
         {
             ThrowTerminatingError(ResultErrors.ForJournal(exception, options.Journal.JournalPath));
+        }
+        catch (SharedQuotaException exception)
+        {
+            ThrowTerminatingError(new ErrorRecord(exception, exception.ErrorId, ErrorCategory.ResourceUnavailable, options.Admission.SharedQuota?.ToString()));
         }
 
         if (_session!.TornJournalLine is { } line)

@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Model.Results;
+using BatchRequest.Engine.SharedQuota;
 
 namespace BatchRequest.Errors;
 
@@ -61,6 +62,7 @@ internal static class ResultErrors
         ErrorKind.RedirectRefused => ("RequestRedirectRefused", ErrorCategory.SecurityError),
         ErrorKind.TooManyRedirects => ("RequestTooManyRedirects", ErrorCategory.LimitsExceeded),
         ErrorKind.TokenRefreshFailed => ("RequestTokenRefreshFailed", ErrorCategory.AuthenticationError),
+        ErrorKind.SharedThrottleUnavailable => (SharedQuotaErrorIds.Unavailable, ErrorCategory.ResourceUnavailable),
         _ => ("RequestFailed", ErrorCategory.NotSpecified),
     };
 

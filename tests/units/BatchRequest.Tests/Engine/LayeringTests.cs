@@ -7,7 +7,7 @@ public sealed partial class LayeringTests
 {
     // Bottom to top. A new folder goes where its imports put it, and here.
     private static readonly string[] Layers =
-        ["Resources", "Common", "Requests", "Security", "Admission", "Reporting", "Sending", "Journal", "Report", "Running", "Session"];
+        ["Resources", "Common", "Requests", "Security", "SharedQuota", "Admission", "Reporting", "Sending", "Journal", "Report", "Running", "Session"];
 
     public static TheoryData<string> Folders => new(Layers);
 

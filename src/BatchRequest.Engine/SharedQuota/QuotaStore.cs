@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using BatchRequest.Engine.Common;
+using BatchRequest.Engine.Resources;
+using StackExchange.Redis;
+
+namespace BatchRequest.Engine.SharedQuota;
+
+/// <summary>What <see cref="QuotaStore.TryAcquireAsync"/> found: a slot (after a wait the rate asks for), or why not.</summary>
+/// <param name="Granted">A slot was leased.</param>
+/// <param name="Wait">Granted: how long to wait before starting (the rate's spacing). Not granted: how long the host stays paused, or null while every slot is held.</param>
+/// <param name="Held">Granted: slots held fleet-wide with this one.</param>
+internal readonly record struct AcquireResult(bool Granted, TimeSpan? Wait, int Held);
+
+/// <summary>
+/// One quota on one Redis server: one multiplexed connection per batch, every update a script
+/// (<see cref="QuotaScripts"/>), and a subscription that says when another participant gave a slot back.
+/// Commands fail at once while the connection is down (no backlog), so the caller decides how long to wait.
+/// </summary>
+internal sealed class QuotaStore : IDisposable
+{
+    private readonly ConnectionMultiplexer _redis;
+    private readonly IDatabase _database;
+    private readonly RedisKey[] _acquireKeys;
+    private readonly RedisKey[] _slotsKey;
+    private readonly RedisKey[] _pausesKey;
+    private readonly RedisKey _limitKey;
+    private readonly RedisChannel _released;
+    private long _roundTrips;
+
+    private QuotaStore(QuotaAddress address, ConnectionMultiplexer redis)
+    {
+        Address = address;
+        _redis = redis;
+        _database = redis.GetDatabase(address.Database);
+        var prefix = address.KeyPrefix;
+        _slotsKey = [prefix + "slots"];
+        _pausesKey = [prefix + "pauses"];
+        _limitKey = prefix + "limit";
+        _acquireKeys = [prefix + "slots", prefix + "next-start", prefix + "pauses", _limitKey];
+        _released = RedisChannel.Literal(prefix + "released");
+    }
+
+    public QuotaAddress Address { get; }
+
+    /// <summary>Requests this process sent to the store, replies awaited or not.</summary>
+    public long RoundTrips => Interlocked.Read(ref _roundTrips);
+
+    /// <summary>Connects and subscribes to released slots; <paramref name="onReleased"/> runs on the client's threads.</summary>
+    /// <exception cref="SharedQuotaException">The store cannot be reached (<see cref="SharedQuotaErrorIds.Unavailable"/>), the address masked in the message.</exception>
+    public static QuotaStore Connect(QuotaAddress address, Action onReleased, TimeSpan timeout)
+    {
+        var options = new ConfigurationOptions
+        {
+            EndPoints = { { address.Host, address.Port } },
+            User = address.User,
+            Password = address.Password,
+            Ssl = address.Tls,
+            DefaultDatabase = address.Database,
+            AbortOnConnectFail = true,
+            ConnectRetry = 1,
+            ConnectTimeout = (int)timeout.TotalMilliseconds,
+            AsyncTimeout = (int)timeout.TotalMilliseconds,
+            SyncTimeout = (int)timeout.TotalMilliseconds,
+            BacklogPolicy = BacklogPolicy.FailFast,
+            ClientName = "BatchRequest",
+        };
+        ConnectionMultiplexer? redis = null;
+        try
+        {
+            redis = ConnectionMultiplexer.Connect(options);
+            var store = new QuotaStore(address, redis);
+            redis.GetSubscriber().Subscribe(store._released, (_, _) => onReleased());
+            store.Count(1);
+
+            // A first script proves the server runs them and that the password, if any, was right.
+            store._database.ScriptEvaluate(QuotaScripts.Renew, store._slotsKey, [(RedisValue)address.Lease.TotalMilliseconds]);
+            store.Count(1);
+            return store;
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            redis?.Dispose();
+            throw Unavailable(address, exception);
+        }
+    }
+
+    /// <summary>The error of a store that cannot be reached, naming it without its secrets.</summary>
+    public static SharedQuotaException Unavailable(QuotaAddress address, Exception exception) =>
+        new(SharedQuotaErrorIds.Unavailable, Text.Format(Messages.SharedThrottleUnavailable, address, FirstSentence(exception.Message)), exception);
+
+    // The client's messages go on with advice about its own settings, which are not the user's to change.
+    private static string FirstSentence(string message) =>
+        message.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? message[..(end + 1)] : message;
+
+    /// <summary>Tries to lease a slot for <paramref name="host"/> in one round trip.</summary>
+    /// <param name="spacing">The time between two starts the rate asks for; null for no rate.</param>
+    public async Task<AcquireResult> TryAcquireAsync(string lease, int limit, string host, TimeSpan? spacing)
+    {
+        Count(1);
+        var reply = (RedisResult[])(await _database.ScriptEvaluateAsync(
+            QuotaScripts.Acquire,
+            _acquireKeys,
+            [lease, Address.Lease.TotalMilliseconds, limit, spacing?.TotalMilliseconds ?? 0, host]).ConfigureAwait(false))!;
+        var granted = (long)reply[0] == 1;
+        var wait = (long)reply[1];
+        return granted
+            ? new AcquireResult(true, TimeSpan.FromMilliseconds(wait), (int)(long)reply[2])
+            : new AcquireResult(false, wait < 0 ? null : TimeSpan.FromMilliseconds(wait), 0);
+    }
+
+    /// <summary>Gives a slot back without waiting for the reply: a lost one ends with its lease.</summary>
+    public void Release(string lease)
+    {
+        Count(1);
+        _ = _database.ScriptEvaluateAsync(QuotaScripts.Release, _slotsKey, [lease, _released.ToString()], CommandFlags.FireAndForget);
+    }
+
+    /// <summary>Extends the leases this process holds, in one round trip.</summary>
+    public async Task RenewAsync(IReadOnlyCollection<string> leases)
+    {
+        Count(1);
+        var values = new RedisValue[leases.Count + 1];
+        values[0] = Address.Lease.TotalMilliseconds;
+        var i = 1;
+        foreach (var lease in leases)
+        {
+            values[i++] = lease;
+        }
+
+        await _database.ScriptEvaluateAsync(QuotaScripts.Renew, _slotsKey, values).ConfigureAwait(false);
+    }
+
+    /// <summary>Pauses <paramref name="host"/> for every participant (a Retry-After one of them was given).</summary>
+    public async Task PauseAsync(string host, TimeSpan delay)
+    {
+        Count(1);
+        await _database.ScriptEvaluateAsync(QuotaScripts.Pause, _pausesKey, [host, Math.Ceiling(delay.TotalMilliseconds)]).ConfigureAwait(false);
+    }
+
+    /// <summary>Shares the concurrency limit an adaptive participant found; the latest word counts, for ten minutes.</summary>
+    public void ShareLimit(int limit)
+    {
+        Count(1);
+        _ = _database.StringSetAsync(_limitKey, limit, TimeSpan.FromMinutes(10), flags: CommandFlags.FireAndForget);
+    }
+
+    public void Dispose() => _redis.Dispose();
+
+    private void Count(long roundTrips) => Interlocked.Add(ref _roundTrips, roundTrips);
+}
