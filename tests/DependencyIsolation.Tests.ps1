@@ -19,7 +19,7 @@ BeforeAll {
     # Runs the steps in order, then prints one JSON line: each batch's statuses and the assemblies of interest.
     $script:SessionScript = Join-Path $TestDrive 'session.ps1'
     Set-Content -LiteralPath $SessionScript -Encoding utf8NoBOM -Value {
-        param([string] $ModulePath, [string] $RequestFile, [string] $OtherPolly, [string] $Steps)
+        param([string] $ModulePath, [string] $RequestFile, [string] $OtherPolly, [string] $Steps, [string] $Quota)
         $ErrorActionPreference = 'Stop'
         $batches = @()
         foreach ($step in $Steps -split ',') {
@@ -29,6 +29,7 @@ BeforeAll {
                 'Remove' { Remove-Module BatchRequest }
                 'Batch' { $batches += , @(Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest | ForEach-Object { "$($_.Status)" }) }
                 'Report' { Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest | Export-BatchReport -LiteralPath "$RequestFile.html" }
+                'Shared' { $batches += , @(Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest -SharedThrottle $Quota | ForEach-Object { "$($_.Status)" }) }
                 default { throw "Unknown step '$step'." }
             }
         }
@@ -36,7 +37,7 @@ BeforeAll {
             $context = [Runtime.Loader.AssemblyLoadContext]::GetLoadContext($assembly)
             $name = $assembly.GetName().Name
             if ($context -ne [Runtime.Loader.AssemblyLoadContext]::Default -or $name -like 'Polly*' -or
-                $name -like 'BatchRequest*' -or $name -eq 'System.Threading.Channels' -or $name -eq 'OxyPlot') {
+                $name -like 'BatchRequest*' -or $name -eq 'System.Threading.Channels' -or $name -eq 'OxyPlot' -or $name -eq 'System.IO.Pipelines') {
                 $informational = $assembly.GetCustomAttributes([Reflection.AssemblyInformationalVersionAttribute], $false)
                 [pscustomobject]@{
                     Name     = $name
@@ -57,11 +58,12 @@ BeforeAll {
     function Invoke-Session {
         param(
             [Parameter(Mandatory)] [string[]] $Steps,
-            [string] $Module = $ModulePath
+            [string] $Module = $ModulePath,
+            [string] $Quota = 'none'
         )
         $pwsh = @(Get-PwshCommand)
         $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $SessionScript `
-            -ModulePath $Module -RequestFile $RequestFile -OtherPolly $OtherPolly -Steps ($Steps -join ',') 2>&1
+            -ModulePath $Module -RequestFile $RequestFile -OtherPolly $OtherPolly -Steps ($Steps -join ',') -Quota $Quota 2>&1
         if ($LASTEXITCODE -ne 0) { throw "The child pwsh failed ($LASTEXITCODE): $($output -join [Environment]::NewLine)" }
         @($output)[-1] | ConvertFrom-Json
     }
@@ -109,6 +111,27 @@ Describe 'Dependency isolation' {
         $oxyPlot.Count | Should -Be 1
         $oxyPlot[0].Context | Should -Be 'BatchRequest'
         Split-Path $oxyPlot[0].Location | Should -Be (Join-Path (Split-Path $ModulePath) 'bin/dependencies')
+    }
+
+    It 'loads the shared quota''s Redis client into the module''s context, and the runtime''s pipelines from the runtime' {
+        $redis = Start-TestRedis
+        try {
+            $session = Invoke-Session -Steps Import, Shared -Quota "$($redis.Address)/isolation"
+        }
+        finally {
+            Stop-TestRedis $redis
+        }
+
+        $session.Batches[0] | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        foreach ($name in 'StackExchange.Redis', 'Pipelines.Sockets.Unofficial') {
+            $loaded = @($session.Assemblies | Where-Object Name -EQ $name)
+            $loaded.Count | Should -Be 1 -Because "$name loads once"
+            $loaded[0].Context | Should -Be 'BatchRequest'
+            Split-Path $loaded[0].Location | Should -Be (Join-Path (Split-Path $ModulePath) 'bin/dependencies')
+        }
+        $pipelines = @($session.Assemblies | Where-Object Name -EQ 'System.IO.Pipelines')
+        $pipelines.Count | Should -Be 1
+        Split-Path $pipelines[0].Location | Should -Be $session.RuntimeDirectory
     }
 
     It 'takes the runtime''s own assemblies from the runtime even when a copy lies in bin/dependencies' {

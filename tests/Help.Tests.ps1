@@ -101,6 +101,7 @@ Describe 'about_BatchRequest' {
         @{ Concept = 'journal and resume'; Words = @('-JournalPath', '-Resume', '-FailedPath') }
         @{ Concept = 'the formats'; Words = @('NDJSON', 'CSV', 'Header.<Name>', '-UriTemplate', '.http') }
         @{ Concept = 'security'; Words = @('redirect', '-SkipCertificateCheck', '-AllowedHost', '-TokenProvider') }
+        @{ Concept = 'the shared quota'; Words = @('-SharedThrottle', 'lease', 'Lua', 'SharedThrottleUnavailable', 'Redis Cluster') }
     ) {
         param($Words)
         foreach ($word in $Words) { $About | Should -BeLike "*$word*" }

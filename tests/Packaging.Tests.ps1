@@ -47,6 +47,8 @@ Describe 'The package' {
         $Entries | Should -Contain 'bin/BatchRequest.Model.dll'
         $Entries | Should -Contain 'bin/dependencies/BatchRequest.Engine.dll'
         $Entries | Should -Contain 'bin/dependencies/Polly.Core.dll'
+        $Entries | Should -Contain 'bin/dependencies/StackExchange.Redis.dll'
+        $Entries | Should -Contain 'bin/dependencies/Pipelines.Sockets.Unofficial.dll'
         $Entries | Where-Object { $_ -like 'bin/*.dll' -and $_ -notin 'bin/BatchRequest.dll', 'bin/BatchRequest.Model.dll' -and $_ -notlike 'bin/dependencies/*' } |
             Should -BeNullOrEmpty
         # Libraries the runtime lacks (Polly.Core, CsvHelper) travel with the module; the runtime's own never do.
