@@ -14,6 +14,9 @@
       S  Cold start: the first batch (100 records) in a fresh pwsh, ReadyToRun module beside an IL copy, alternating.
       R  Export-BatchReport of a generated journal of 1,000,000 records in a pwsh of its own: time, peak working
          set, report size (bench/ReportScenario.ps1).
+      Q  One quota shared on Redis: LatencyCount records at LatencyMs split over three processes with one
+         -SharedThrottle of T, against one process with T; the store's round trips per request
+         (bench/SharedQuotaScenario.ps1).
       (D, S and A's adaptive rows: bench/AdaptiveAndColdStart.ps1.)
     Peers: Python asyncio + aiohttp with Semaphore(T) (bench/peers/aiohttp_batch.py), curl --parallel
     --parallel-max T fed by a config file of URLs, hey -n N -c T as the raw ceiling of the machine, and
@@ -71,8 +74,8 @@ param(
     [ValidateRange(1, 100)] [int] $ColdStartRuns = 9,
     [ValidateRange(1, 100000)] [int] $ColdStartCount = 100,
 
-    # Scenarios to run: A, B, C, D, S, R.
-    [string[]] $Scenario = @('A', 'B', 'C', 'D', 'S', 'R'),
+    # Scenarios to run: A, B, C, D, S, R, Q.
+    [string[]] $Scenario = @('A', 'B', 'C', 'D', 'S', 'R', 'Q'),
 
     # A smoke run: A 200 records, B 1,000, C 2,000 and 20,000, D 200, S 2 runs each, one run (each unless given explicitly).
     [switch] $Quick,
@@ -96,11 +99,12 @@ $ProgressPreference = 'SilentlyContinue'
 . (Join-Path $PSScriptRoot '../tests/common.ps1')
 . (Join-Path $PSScriptRoot 'AdaptiveAndColdStart.ps1')
 . (Join-Path $PSScriptRoot 'ReportScenario.ps1')
+. (Join-Path $PSScriptRoot 'SharedQuotaScenario.ps1')
 $Invariant = [Globalization.CultureInfo]::InvariantCulture
 
 # pwsh -File hands "A,B" and "100000,1000000" over as single words (and would read the latter as one number).
 $ScenarioNames = @($Scenario -split ',' | ForEach-Object { $_.Trim().ToUpperInvariant() } | Where-Object { $_ })
-foreach ($name in $ScenarioNames) { if ($name -notin 'A', 'B', 'C', 'D', 'S', 'R') { throw "Unknown scenario '$name': use A, B, C, D, S or R." } }
+foreach ($name in $ScenarioNames) { if ($name -notin 'A', 'B', 'C', 'D', 'S', 'R', 'Q') { throw "Unknown scenario '$name': use A, B, C, D, S, R or Q." } }
 $StreamSizes = @($StreamCounts -split ',' | Where-Object { $_.Trim() } | ForEach-Object { [int]::Parse($_.Trim(), $Invariant) })
 if (@($StreamSizes | Where-Object { $_ -lt 1 }).Count) { throw 'Every -StreamCounts size must be at least 1.' }
 
@@ -914,6 +918,7 @@ function Write-Results {
                 'D' { Format-ScenarioD $result }
                 'S' { Format-ScenarioS $result }
                 'R' { Format-ScenarioR $result }
+                'Q' { Format-ScenarioQ $result }
             }
         }
         '## How to reproduce'
@@ -953,7 +958,7 @@ Write-Host "Peers: $($Available -join ', '), ForEach-Object -Parallel. Runs: $Ru
 
 $server = Start-TestServer
 try {
-    $scenarioResults = foreach ($name in 'A', 'B', 'C', 'D', 'S', 'R' | Where-Object { $_ -in $ScenarioNames }) {
+    $scenarioResults = foreach ($name in 'A', 'B', 'C', 'D', 'S', 'R', 'Q' | Where-Object { $_ -in $ScenarioNames }) {
         & "Invoke-Scenario$name" -Server $server
     }
 }

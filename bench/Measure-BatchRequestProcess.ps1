@@ -9,7 +9,7 @@
     -ExportCsvPath), succeeded (from the batch summary), elapsedSeconds (the pipeline alone), baselineWorkingSet
     (after Import-Module, before the batch), peakWorkingSet (Process.PeakWorkingSet64) and vmHwmBytes (VmHWM of
     /proc/self/status, the same high-water mark as the kernel reports it). From the summary also total, retries,
-    concurrencyLimit, concurrencyLimitLowest and concurrencyLimitHighest. For the cold start: importSeconds
+    concurrencyLimit, concurrencyLimitLowest, concurrencyLimitHighest, sharedSlotsHighest and sharedRoundTrips. For the cold start: importSeconds
     (Import-Module alone), startedSeconds (from this script's first line to the batch's end, Import-Module
     included), and jittedMethods and jitMilliseconds, what the JIT compiled over that same span, on every thread
     (System.Runtime.JitInfo).
@@ -27,7 +27,10 @@ param(
     [ValidateRange(0, 100)] [int] $MaximumRetryCount,
 
     # The results are written to this CSV file rather than counted (scenarios D and S).
-    [string] $ExportCsvPath
+    [string] $ExportCsvPath,
+
+    # A quota shared with other processes (scenario Q); its store's round trips are reported.
+    [string] $SharedThrottle
 )
 
 # Before anything else, so that the cold start counts Import-Module and all that follows.
@@ -46,6 +49,7 @@ $baseline = $self.WorkingSet64
 $batch = @{ ThrottleLimit = $ThrottleLimit; ErrorAction = 'SilentlyContinue'; InformationVariable = 'information' }
 if ($AdaptiveThrottle) { $batch.AdaptiveThrottle = $true }
 if ($PSBoundParameters.ContainsKey('MaximumRetryCount')) { $batch.MaximumRetryCount = $MaximumRetryCount }
+if ($SharedThrottle) { $batch.SharedThrottle = $SharedThrottle }
 
 $clock = [Diagnostics.Stopwatch]::StartNew()
 if ($ExportCsvPath) {
@@ -79,4 +83,6 @@ $hwm = Get-Content -LiteralPath /proc/self/status -ErrorAction Ignore | Where-Ob
     startedSeconds          = $startedSeconds
     jittedMethods           = $jitted
     jitMilliseconds         = $jitTime.TotalMilliseconds
+    sharedSlotsHighest      = if ($summary) { $summary.SharedSlotsHighest } else { $null }
+    sharedRoundTrips        = if ($summary) { $summary.SharedQuotaRoundTrips } else { $null }
 } | ConvertTo-Json -Compress
