@@ -5,7 +5,6 @@ using BatchRequest.Engine.Sending;
 using BatchRequest.Engine.Session;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
-using Microsoft.Extensions.Time.Testing;
 
 namespace BatchRequest.Tests.Engine;
 
@@ -76,18 +75,19 @@ public sealed class FeedbackTests : IDisposable
     [Fact]
     public async Task Progress_RecordWaitingOutRetryAfter_IsWaitingToRetryNotInFlight()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new WatchedClock();
         using var session = BatchSession.Open(new BatchSessionOptions(), timeProvider: clock);
         session.Start(CancellationToken.None);
 
+        // Moved only once the record waits on it: a move before the wait's timer exists would be lost.
         await session.AddAsync(new RequestRecord("w1", "GET", _loopback.Url("flaky/1/429?id=w1&retryAfter=60")), CancellationToken.None);
-        await WaitUntil(() => session.Progress.WaitingToRetry == 1);
+        Assert.Equal(TimeSpan.FromSeconds(60), await clock.NextTimerAsync());
         var waiting = session.Progress;
         clock.Advance(TimeSpan.FromSeconds(60));
         session.Complete();
         await session.Completion.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal((1L, 0L, 0L, 1L), (waiting.Running, waiting.InFlight, waiting.Queued, waiting.Pending));
+        Assert.Equal((1L, 1L, 0L, 0L, 1L), (waiting.WaitingToRetry, waiting.Running, waiting.InFlight, waiting.Queued, waiting.Pending));
         Assert.Equal((0L, 0L, 1L), (session.Progress.WaitingToRetry, session.Progress.Running, session.Progress.Done));
     }
 

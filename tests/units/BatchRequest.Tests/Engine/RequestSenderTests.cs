@@ -5,7 +5,6 @@ using BatchRequest.Engine.Security;
 using BatchRequest.Engine.Sending;
 using BatchRequest.Model.Requests;
 using BatchRequest.Model.Results;
-using Microsoft.Extensions.Time.Testing;
 
 namespace BatchRequest.Tests.Engine;
 
@@ -152,7 +151,7 @@ public sealed class RequestSenderTests
 
     private async Task<List<TimeSpan>> BackoffDelays(string id, int seed)
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new WatchedClock();
         var delays = new List<TimeSpan>();
         var options = new SenderOptions
         {
@@ -164,13 +163,19 @@ public sealed class RequestSenderTests
         using var sender = new RequestSender(options, notice => { lock (delays) { delays.Add(notice.Delay); } }, timeProvider: clock);
         var sending = sender.SendAsync(Get($"status/503?id={id}"), CancellationToken.None);
 
-        while (!sending.IsCompleted)
+        // Each delay is moved through once the sender waits on it, exactly, so the clock ends where the delays add up.
+        for (var retry = 0; retry < options.MaximumRetryCount; retry++)
         {
-            clock.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(5);
+            var wait = await clock.NextTimerAsync();
+            lock (delays)
+            {
+                AssertTimerFor(delays[retry], wait);
+            }
+
+            clock.Advance(wait);
         }
 
-        Assert.Equal(7, (await sending).Attempts);
+        Assert.Equal(7, (await sending.WaitAsync(TimeSpan.FromSeconds(10))).Attempts);
         return delays;
     }
 
@@ -190,7 +195,7 @@ public sealed class RequestSenderTests
     [InlineData("POST")]
     public async Task Send_429WithRetryAfter_WaitsThenRetriesAnyMethodWithOneKey(string method)
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new WatchedClock();
         var options = FastRetries();
         options.IdempotencyKeyHeader = "Idempotency-Key";
         var notices = new List<RetryNotice>();
@@ -198,11 +203,13 @@ public sealed class RequestSenderTests
         var id = $"ra-{method}";
         var sending = sender.SendAsync(new RequestRecord(id, method, _loopback.Url($"flaky/1/429?id={id}&retryAfter=1")), CancellationToken.None);
 
-        // The notice comes once the 429 is read and the wait is chosen; until the clock moves, nothing is resent.
-        await WaitUntil(() => notices.Count == 1);
+        // The wait starts once the 429 is read and announced; until the clock moves, nothing is resent.
+        Assert.Equal(TimeSpan.FromSeconds(1), await clock.NextTimerAsync());
         Assert.Equal((TimeSpan.FromSeconds(1), true), (notices[0].Delay, notices[0].DelayFromServer));
         Assert.Single(Arrivals(id));
-        var result = await AdvanceUntilDone(clock, sending, TimeSpan.FromSeconds(1));
+        Assert.False(sending.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var result = await sending.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal((BatchStatus.Succeeded, 2), (result.Outcome, result.Attempts));
         Assert.True(Assert.Single(notices).DelayFromServer);
@@ -212,16 +219,24 @@ public sealed class RequestSenderTests
     [Fact]
     public async Task Send_RetryAfterAsHttpDate_WaitsUntilThatDate()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        // The server writes its own time + 3 s in whole seconds; its time is later than the fake clock's start by at
+        // most the real time since then.
+        var sinceStart = System.Diagnostics.Stopwatch.StartNew();
+        var clock = new WatchedClock();
         var notices = new List<RetryNotice>();
         using var sender = new RequestSender(FastRetries(), notices.Add, timeProvider: clock);
         var sending = sender.SendAsync(Get("flaky/1/503?id=date&retryAfter=date:3"), CancellationToken.None);
 
-        await WaitUntil(() => notices.Count == 1);
+        var wait = await clock.NextTimerAsync();
         Assert.True(notices[0].DelayFromServer);
-        Assert.InRange(notices[0].Delay, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
-        Assert.False(sending.IsCompleted);
-        clock.Advance(TimeSpan.FromSeconds(3));
+        AssertTimerFor(notices[0].Delay, wait);
+        Assert.InRange(wait, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3) + sinceStart.Elapsed);
+        var early = wait - TimeSpan.FromMilliseconds(1);
+        clock.Advance(early);
+        Assert.Equal(1L, sender.WaitingToRetry);
+
+        // To the date itself: the host's pause ends there too, to the tick, not at the timer's whole millisecond.
+        clock.Advance(notices[0].Delay - early);
 
         Assert.Equal(BatchStatus.Succeeded, (await sending.WaitAsync(TimeSpan.FromSeconds(10))).Outcome);
     }
@@ -371,20 +386,9 @@ public sealed class RequestSenderTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>
-    /// Moves the fake clock a step at a time until the send completes: the sender may schedule its wait just after a
-    /// step, and a timer created after the clock moved would otherwise never fire.
-    /// </summary>
-    private static async Task<BatchResult> AdvanceUntilDone(FakeTimeProvider clock, Task<BatchResult> sending, TimeSpan step)
-    {
-        for (var i = 0; i < 100 && !sending.IsCompleted; i++)
-        {
-            clock.Advance(step);
-            await Task.WhenAny(sending, Task.Delay(20));
-        }
-
-        return await sending.WaitAsync(TimeSpan.FromSeconds(10));
-    }
+    /// <summary>The timer made is the announced delay, in the whole milliseconds that timers count.</summary>
+    private static void AssertTimerFor(TimeSpan delay, TimeSpan timer) =>
+        Assert.InRange(delay - timer, TimeSpan.Zero, TimeSpan.FromMilliseconds(1) - TimeSpan.FromTicks(1));
 
     /// <summary>Lets every attempt through at once and counts them: the sender asks it before each one.</summary>
     private sealed class CountingAdmission : IAdmission
@@ -401,16 +405,6 @@ public sealed class RequestSenderTests
 
         public void Dispose()
         {
-        }
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 10 s.");
-            await Task.Delay(10);
         }
     }
 }
