@@ -55,7 +55,8 @@ internal sealed class HostPauseGate : IAdmission
         TimeSpan remaining;
         while ((remaining = Remaining(host)) > TimeSpan.Zero)
         {
-            await Task.Delay(remaining, _time, cancellationToken).ConfigureAwait(false);
+            // Whole milliseconds: a delay shorter than one ends at once, and the loop would spin until the pause ends.
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(remaining.TotalMilliseconds)), _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
