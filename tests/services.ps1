@@ -77,6 +77,16 @@ function Test-LoopbackPort {
     }
 }
 
+function Wait-TestServicePort {
+    <# Whether a service started as Process accepts connections on Port within 15 s, without exiting first. #>
+    param([Parameter(Mandatory)] [Diagnostics.Process] $Process, [Parameter(Mandatory)] [int] $Port)
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    while (-not $Process.HasExited -and -not (Test-LoopbackPort $Port) -and $clock.Elapsed.TotalSeconds -lt 15) {
+        Start-Sleep -Milliseconds 50
+    }
+    -not $Process.HasExited -and (Test-LoopbackPort $Port)
+}
+
 function New-TestNginxConfig {
     param(
         [Parameter(Mandatory)] [string] $Prefix,
@@ -179,11 +189,7 @@ function Start-TestNginx {
         $startInfo.UseShellExecute = $false
         $process = [Diagnostics.Process]::Start($startInfo)
 
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        while (-not $process.HasExited -and -not (Test-LoopbackPort $port) -and $clock.Elapsed.TotalSeconds -lt 15) {
-            Start-Sleep -Milliseconds 50
-        }
-        if (-not $process.HasExited -and (Test-LoopbackPort $port)) {
+        if (Wait-TestServicePort -Process $process -Port $port) {
             return [pscustomobject]@{
                 BaseUri       = [uri]"http://127.0.0.1:$port/"
                 Process       = $process
@@ -277,11 +283,7 @@ function Start-TestTinyproxy {
         $startInfo.RedirectStandardError = $true
         $process = [Diagnostics.Process]::Start($startInfo)
 
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        while (-not $process.HasExited -and -not (Test-LoopbackPort $port) -and $clock.Elapsed.TotalSeconds -lt 15) {
-            Start-Sleep -Milliseconds 50
-        }
-        if (-not $process.HasExited -and (Test-LoopbackPort $port)) {
+        if (Wait-TestServicePort -Process $process -Port $port) {
             return [pscustomobject]@{
                 Uri        = [uri]"http://127.0.0.1:$port/"
                 Process    = $process
@@ -387,11 +389,7 @@ function Start-TestRedis {
         $startInfo.RedirectStandardOutput = $true
         $process = [Diagnostics.Process]::Start($startInfo)
 
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        while (-not $process.HasExited -and -not (Test-LoopbackPort $port) -and $clock.Elapsed.TotalSeconds -lt 15) {
-            Start-Sleep -Milliseconds 50
-        }
-        if (-not $process.HasExited -and (Test-LoopbackPort $port)) {
+        if (Wait-TestServicePort -Process $process -Port $port) {
             return [pscustomobject]@{
                 Port       = $port
                 Address    = "redis://127.0.0.1:$port"
