@@ -13,7 +13,7 @@ BeforeAll {
 
     function Start-SharedBatch {
         <# Starts a child pwsh that sends the file under the quota (tests/Send-SharedBatch.ps1); returns the process. #>
-        param([string] $File, [string] $Quota, [int] $ThrottleLimit, [double] $RequestsPerSecond, [int] $MaximumRetryCount = 3, [string] $WarmUpUri)
+        param([string] $File, [string] $Quota, [int] $ThrottleLimit, [double] $RequestsPerSecond, [int] $MaximumRetryCount = 3, [string] $WarmUpUri, [switch] $Adaptive)
         $pwsh = @(Get-PwshCommand)
         $start = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
         $arguments = @($pwsh | Select-Object -Skip 1) + @(
@@ -22,6 +22,7 @@ BeforeAll {
             '-MaximumRetryCount', $MaximumRetryCount)
         if ($RequestsPerSecond) { $arguments += '-RequestsPerSecond', $RequestsPerSecond }
         if ($WarmUpUri) { $arguments += '-WarmUpUri', $WarmUpUri }
+        if ($Adaptive) { $arguments += '-AdaptiveThrottle' }
         foreach ($argument in $arguments) { $start.ArgumentList.Add([string]$argument) }
         $start.UseShellExecute = $false
         $start.RedirectStandardOutput = $true
@@ -175,6 +176,42 @@ Describe 'Invoke-BatchRequest -SharedThrottle' {
         $served.maxInFlight | Should -BeLessOrEqual 4
         $failures[0].FullyQualifiedErrorId | Should -Be 'SharedThrottleUnavailable,BatchRequest.Commands.InvokeBatchRequestCommand'
         $failures[0].Exception.Message | Should -BeLike "*redis://127.0.0.1:$($store.Port)/0/lost*"
+    }
+
+    It 'shows the quota, the slots held and the time waited in the progress' {
+        $shell = [powershell]::Create()
+        try {
+            $null = $shell.AddScript({
+                    param($ModulePath, $File, $Quota)
+                    Import-Module $ModulePath
+                    $ProgressPreference = 'Continue'
+                    Import-RequestFile $File | Invoke-BatchRequest -ThrottleLimit 2 -SharedThrottle $Quota
+                }).AddArgument((Get-BuiltModulePath)).AddArgument((New-SharedFile 'shown' 8 'delay/150')).AddArgument("$($Redis.Address)/shown")
+            $results = $shell.Invoke()
+
+            @($results).Count | Should -Be 8
+            $progress = @($shell.Streams.Progress | Where-Object RecordType -EQ 'Processing')
+            $progress.Count | Should -BeGreaterThan 0
+            $progress[-1].StatusDescription | Should -BeLike "*quota redis://127.0.0.1:$($Redis.Port)/0/shown: up to 2 slots, * s waited*"
+        }
+        finally {
+            $shell.Dispose()
+        }
+    }
+
+    It 'shares the limit -AdaptiveThrottle finds: a later participant is held to it' {
+        $quota = "$($Redis.Address)/adaptive"
+        # A server that serves 2 at once and turns the rest away with 503: the adaptive limit comes down towards 2.
+        $finder = Wait-SharedBatch (Start-SharedBatch -File (New-SharedFile 'found' 60 'capped/2/50') -Quota $quota -ThrottleLimit 16 -MaximumRetryCount 10 -Adaptive)
+        $finder.Results.Status | Sort-Object -Unique | Should -Be 'Succeeded'
+        $finder.Summary.ConcurrencyLimit | Should -BeLessThan 16
+        Reset-TestServer $Server
+
+        $later = Wait-SharedBatch (Start-SharedBatch -File (New-SharedFile 'held' 30 'delay/100') -Quota $quota -ThrottleLimit 16)
+
+        $later.Results.Status | Sort-Object -Unique | Should -Be 'Succeeded'
+        $later.Summary.SharedSlotsHighest | Should -BeLessOrEqual $finder.Summary.ConcurrencyLimit
+        (Get-TestServerStats $Server).maxInFlight | Should -BeLessOrEqual $finder.Summary.ConcurrencyLimit
     }
 
     It 'refuses <Case> with <ErrorId> before anything is sent' -TestCases @(
