@@ -5,12 +5,14 @@ BeforeAll {
     $script:Base = $Server.BaseUri
     $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "batchrequest-$([guid]::NewGuid())")).FullName
 
-    # The batch's settings, which the expected outcomes below follow: 3 attempts, 64 KiB answers, 1 s for an answer.
+    # The batch's settings, which the expected outcomes below follow: 3 attempts, 64 KiB answers, 1 s for an answer's
+    # headers and 0.5 s between two reads of its body.
     $script:Settings = @{
         ThrottleLimit             = 40
         MaximumRetryCount         = 2
         RetryIntervalSec          = 0.01
         ConnectionTimeoutSeconds  = 1
+        OperationTimeoutSeconds   = 0.5
         MaximumResponseBytes      = 65536
         NoCircuitBreaker          = $true
     }
@@ -18,7 +20,7 @@ BeforeAll {
     # Every fault class of the test server, with its weight in the mix and how a GET and a POST without a key end
     # (status, error kind, attempts, status code). A POST is never resent after a failure the server may have seen.
     $script:FaultClasses = @(
-        @{ Name = 'ok'; Weight = 42; Path = { "delay/$($args[0].Next(0, 4))" }
+        @{ Name = 'ok'; Weight = 33; Path = { "delay/$($args[0].Next(0, 4))" }
             Get = 'Succeeded', 'None', 1, 200; Post = 'Succeeded', 'None', 1, 200 }
         @{ Name = 'flaky 503'; Weight = 10; Path = { 'flaky/1/503' }
             Get = 'Succeeded', 'None', 2, 200; Post = 'Failed', 'HttpStatus', 1, 503 }
@@ -36,6 +38,12 @@ BeforeAll {
             Get = 'Failed', 'ResponseTooLarge', 1, 200; Post = 'OutcomeUnknown', 'ResponseTooLarge', 1, 200 }
         @{ Name = 'no answer'; Weight = 2; Path = { 'never' }
             Get = 'Failed', 'Timeout', 3, $null; Post = 'OutcomeUnknown', 'Timeout', 1, $null }
+        @{ Name = 'body stalled'; Weight = 3; Path = { 'stall-body/100' }
+            Get = 'Failed', 'Timeout', 3, $null; Post = 'OutcomeUnknown', 'Timeout', 1, $null }
+        @{ Name = 'closed at once'; Weight = 3; Path = { 'close-now' }
+            Get = 'Failed', 'ConnectionReset', 3, $null; Post = 'OutcomeUnknown', 'ConnectionReset', 1, $null }
+        @{ Name = 'over capacity'; Weight = 3; Path = { 'capped/0/10' }
+            Get = 'Failed', 'HttpStatus', 3, 503; Post = 'Failed', 'HttpStatus', 1, 503 }
     )
 
     function New-ChaosBatch {

@@ -147,7 +147,12 @@ internal sealed class QuotaStore : IDisposable
         _ = _database.StringSetAsync(_limitKey, limit, TimeSpan.FromMinutes(10), flags: CommandFlags.FireAndForget);
     }
 
-    public void Dispose() => _redis.Dispose();
+    // The releases sent without waiting go out before the connection closes, rather than waiting out their leases.
+    public void Dispose()
+    {
+        _redis.Close(allowCommandsToComplete: true);
+        _redis.Dispose();
+    }
 
     private void Count(long roundTrips) => Interlocked.Add(ref _roundTrips, roundTrips);
 }
