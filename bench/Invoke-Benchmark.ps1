@@ -14,7 +14,7 @@
       S  Cold start: the first batch (100 records) in a fresh pwsh, ReadyToRun module beside an IL copy, alternating.
       R  Export-BatchReport of a generated journal of 1,000,000 records in a pwsh of its own: time, peak working
          set, report size (bench/ReportScenario.ps1).
-      Q  One quota shared on Redis: LatencyCount records at LatencyMs split over three processes with one
+      Q  One quota shared on Redis: SharedCount records at LatencyMs split over three processes with one
          -SharedThrottle of T, against one process with T; the store's round trips per request
          (bench/SharedQuotaScenario.ps1).
       (D, S and A's adaptive rows: bench/AdaptiveAndColdStart.ps1.)
@@ -69,6 +69,10 @@ param(
     [ValidateRange(1, 10000)] [int] $OverloadMs = 100,
     [ValidateRange(1, 1000)] [int] $OverloadCeiling = 80,
     [ValidateRange(0, 100)] [int] $OverloadRetryCount = 10,
+
+    # Scenario Q (a quota shared on Redis): records at LatencyMs, enough that three pwsh start-ups do not hide
+    # what the quota costs.
+    [ValidateRange(3, 1000000)] [int] $SharedCount = 4000,
 
     # Scenario S (cold start): fresh processes of each module, IL and ReadyToRun, and the records of their batch.
     [ValidateRange(1, 100)] [int] $ColdStartRuns = 9,

@@ -1,11 +1,10 @@
 <#
 .SYNOPSIS
-    Scenario Q of the benchmark: one quota shared on Redis. The records of scenario A (LatencyCount at LatencyMs)
-    split in three, sent by three pwsh processes at once under one -SharedThrottle of T, against one pwsh that
+    Scenario Q of the benchmark: one quota shared on Redis. SharedCount records at LatencyMs split in three, sent by three pwsh processes at once under one -SharedThrottle of T, against one pwsh that
     sends them all with -ThrottleLimit T; the store's round trips per request, from the processes' summaries.
 .DESCRIPTION
     Dot-sourced by bench/Invoke-Benchmark.ps1 (which defines $WorkDir, $ModulePath, $Runs, $ThrottleLimit,
-    $LatencyCount, $LatencyMs, $Quick, $Invariant, Format-Number, Get-Median, Format-Check, Get-PwshCommand and
+    $SharedCount, $LatencyMs, $Quick, $Invariant, Format-Number, Get-Median, Format-Check, Get-PwshCommand and
     New-RequestFile). redis-server comes from its Debian package (tests/services.ps1), on a free loopback port.
 #>
 
@@ -33,7 +32,7 @@ function Receive-MeasuredProcess($Started) {
 
 function Invoke-ScenarioQ {
     param($Server)
-    $count = if ($Quick) { 300 } else { $LatencyCount }
+    $count = if ($Quick) { 300 } else { $SharedCount }
     Write-Host "Q: $count records at $LatencyMs ms, three processes sharing one quota of $ThrottleLimit against one process at $ThrottleLimit"
     $redis = Start-TestRedis
     try {
@@ -98,6 +97,8 @@ function Format-ScenarioQ {
     ''
     $ratio = (Get-Median $rows.SharedSeconds) / (Get-Median $rows.SingleSeconds)
     Format-Check ($ratio -le 1.1) "Target: three processes sharing one quota within 1.1× of one process (whole, medians): $(Format-Number $ratio '0.00')×"
+    $batchRatio = (Get-Median $rows.SharedBatch) / (Get-Median $rows.SingleBatch)
+    Format-Check ($batchRatio -le 1.1) "Three processes sharing one quota within 1.1× of one process (slowest batch against the batch, medians): $(Format-Number $batchRatio '0.00')×"
     $highest = ($rows.SharedMaxInFlight | Measure-Object -Maximum).Maximum
     Format-Check ($highest -le $ThrottleLimit) "Three processes sharing one quota of $ThrottleLimit never had more than $ThrottleLimit in flight at the server (seen: $highest)"
     ''
