@@ -3,8 +3,6 @@ using System.Collections.Concurrent;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using BatchRequest.Engine.Common;
-using BatchRequest.Engine.Resources;
 using BatchRequest.Engine.Security;
 using BatchRequest.Engine.SharedQuota;
 using BatchRequest.Model.Results;
