@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -31,9 +30,6 @@ public sealed class DurableRun : IDisposable
     private readonly Action<Exception>? _onFault;
     private readonly JournalLock? _lock;
 
-    // Records of this run between their sending line and their result line; by reference, since two records
-    // may well be equal.
-    private readonly ConcurrentDictionary<OutgoingRecord, bool> _inFlight = new(ReferenceEqualityComparer.Instance);
     private readonly Redactor _redactor;
     private readonly object _failedGate = new();
     private NdjsonAppender? _journal;
@@ -184,7 +180,6 @@ public sealed class DurableRun : IDisposable
             return decided;
         }
 
-        _inFlight[outgoing] = true;
         var sending = EntryFor(outgoing);
 
         // The mark must be with the OS before the request may leave, or a kill could hide that it was sent.
@@ -221,7 +216,6 @@ public sealed class DurableRun : IDisposable
         // the journal tells each run's outcomes; resume reads only the lines that close a send of their own run.
         if (_journal is not null)
         {
-            _inFlight.TryRemove(outgoing, out _);
             if (!TryAppend(_journal, _options.JournalPath!, EntryFor(outgoing, result).WriteTo))
             {
                 return;
