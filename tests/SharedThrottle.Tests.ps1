@@ -106,6 +106,25 @@ Describe 'Invoke-BatchRequest -SharedThrottle' {
         ($resumed - $answered).TotalSeconds | Should -BeGreaterOrEqual 1.9 -Because 'the other process waits out the pause the first one was given'
     }
 
+    It 'stops the others at once, slots held or not, when one participant is answered 429 with Retry-After while they send' {
+        $quota = "$($Redis.Address)/pause-live"
+        $busy = Start-SharedBatch -File (New-SharedFile 'livebusy' 400 'delay/50') -Quota $quota -ThrottleLimit 4
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ((Get-TestServerStats $Server).served -lt 20 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $throttled = New-RequestFile -Path (Join-Path $Work 'live-429.json') -Records @(@{ id = 'livethrottled'; uri = "$($Base)status/429?id=livethrottled&retryAfter=2" })
+
+        $first = Wait-SharedBatch (Start-SharedBatch -File $throttled -Quota $quota -ThrottleLimit 4 -MaximumRetryCount 0)
+        $outcome = Wait-SharedBatch $busy
+
+        $first.Results.Status | Should -Be 'Failed'
+        $outcome.Results.Status | Sort-Object -Unique | Should -Be 'Succeeded'
+        $answered = (Get-ArrivalTimes 'livethrottled')[0]
+        $sent = Get-ArrivalTimes 'livebusy'
+        @($sent | Where-Object { $_ -gt $answered }).Count | Should -BeGreaterThan 0 -Because 'the busy process was still sending when the other was answered 429'
+        $during = @($sent | Where-Object { $_ -gt $answered.AddSeconds(0.3) -and $_ -lt $answered.AddSeconds(1.8) })
+        $during.Count | Should -Be 0 -Because 'the busy process hears of the pause at once and sends nothing to the host until it ends'
+    }
+
     It 'gives the slots of a participant killed with SIGKILL back within its lease, to a new participant' {
         $quota = "$($Redis.Address)/killed?leaseSec=2"
         $holder = Start-SharedBatch -File (New-SharedFile 'hold' 4 'delay/60000') -Quota $quota -ThrottleLimit 4

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -20,8 +21,12 @@ public readonly record struct QuotaReport(string Name, int SlotsHighest, TimeSpa
 /// <summary>
 /// Admission by a quota that many processes share on a Redis server: fleet-wide slots (-ThrottleLimit), starts
 /// paced fleet-wide (-RequestsPerSecond), and hosts paused for all by one participant's Retry-After. A slot is a
-/// lease the process renews while it lives, so a killed participant's slots return when their leases end. One
-/// acquire per attempt and one release: two round trips per request, renewals batched per process on a timer.
+/// lease the process renews while it lives, so a killed participant's slots return when their leases end.
+/// Round trips are few, because a round trip per request costs more than the quota is worth at short latencies:
+/// the workers waiting in one process ask together (one acquire in flight per process leases a slot for as many of
+/// them as the quota has free), a lease passes from one worker to the next here for up to a second before it goes
+/// back to the store where every participant may take it, and renewals are batched per process on a timer. A pause
+/// is announced to every participant at once, so none goes on with the leases it holds.
 /// </summary>
 /// <remarks>
 /// A store that stops answering is waited for, at most <see cref="QuotaAddress.Outage"/>, and nothing starts
@@ -34,15 +39,32 @@ internal sealed class SharedQuotaAdmission : IAdmission
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan OutagePoll = TimeSpan.FromMilliseconds(500);
 
+    // How long a lease may pass from worker to worker here before it goes back to the store (at most a third of
+    // the lease, so one passed on is surely still counted by the store, renewed or not).
+    private static readonly TimeSpan LongestReuse = TimeSpan.FromSeconds(1);
+
+    // How long a lease given back is kept for the next worker here before it goes back to the store.
+    private static readonly TimeSpan IdleGrace = TimeSpan.FromMilliseconds(5);
+
     private readonly QuotaStore _store;
     private readonly TimeProvider _time;
     private readonly int _limit;
     private readonly TimeSpan? _spacing;
     private readonly LeaseTerms _terms;
+    private readonly TimeSpan _reuse;
 
-    // One acquire in flight per process: the others wait here, so a full quota is asked once, not by every worker.
-    private readonly SemaphoreSlim _turn = new(1, 1);
-    private readonly ConcurrentDictionary<string, byte> _held = new(StringComparer.Ordinal);
+    // The workers waiting for a slot, oldest first; one pump at a time asks the store for all of one host's.
+    private readonly object _gate = new();
+    private readonly List<Waiter> _waiting = [];
+    private readonly List<Grant> _idle = [];
+    private bool _pumping;
+    private readonly CancellationTokenSource _closing = new();
+
+    // Hosts paused by a Retry-After, here or announced by another participant: the time each resumes.
+    private readonly ConcurrentDictionary<string, long> _paused = new(StringComparer.Ordinal);
+
+    // Leases held, with the time each was taken from the store.
+    private readonly ConcurrentDictionary<string, long> _held = new(StringComparer.Ordinal);
     private readonly ITimer _renewal;
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _outageSince = LeaseTerms.NoOutage;
@@ -56,6 +78,7 @@ internal sealed class SharedQuotaAdmission : IAdmission
         _limit = limit;
         _spacing = requestsPerSecond is { } rate ? TimeSpan.FromSeconds(1 / rate) : null;
         _terms = new LeaseTerms(store.Address.Lease, store.Address.Outage);
+        _reuse = TimeSpan.FromTicks(Math.Min(LongestReuse.Ticks, _terms.RenewEvery.Ticks));
         _renewal = time.CreateTimer(static state => ((SharedQuotaAdmission)state!).Renew(), this, _terms.RenewEvery, _terms.RenewEvery);
     }
 
@@ -64,7 +87,7 @@ internal sealed class SharedQuotaAdmission : IAdmission
     public static SharedQuotaAdmission Connect(QuotaAddress address, int limit, double? requestsPerSecond, TimeProvider time)
     {
         SharedQuotaAdmission? admission = null;
-        var store = QuotaStore.Connect(address, () => admission?.OnReleased(), TimeSpan.FromSeconds(5));
+        var store = QuotaStore.Connect(address, () => admission?.OnReleased(), TimeSpan.FromSeconds(5), (host, delay) => admission?.Pause(host, delay));
         admission = new SharedQuotaAdmission(store, limit, requestsPerSecond, time);
         return admission;
     }
@@ -80,26 +103,16 @@ internal sealed class SharedQuotaAdmission : IAdmission
 
     public async ValueTask<IAdmissionTicket> AdmitAsync(string host, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var began = _time.GetTimestamp();
-        var lease = Guid.NewGuid().ToString("N");
-        AcquireResult granted;
-        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            granted = await AcquireAsync(lease, host, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _turn.Release();
-        }
-
-        var ticket = new Ticket(this, lease, host);
+        var grant = TakeIdle(host) ?? await WaitForSlotAsync(host, cancellationToken).ConfigureAwait(false);
+        var ticket = new Ticket(this, grant.Lease, host);
         try
         {
             // The rate's spacing is waited out holding the slot, so the start reaches the server at its pace.
-            if (granted.Wait is { } wait && wait > TimeSpan.Zero)
+            if (grant.Start > TimeSpan.Zero)
             {
-                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(grant.Start, _time, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -112,8 +125,65 @@ internal sealed class SharedQuotaAdmission : IAdmission
         return ticket;
     }
 
+    private Grant? TakeIdle(string host)
+    {
+        if (Paused(host))
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            var idle = _idle.FindIndex(grant => grant.Host == host);
+            if (idle < 0)
+            {
+                return null;
+            }
+
+            var grant = _idle[idle];
+            _idle.RemoveAt(idle);
+            return grant;
+        }
+    }
+
+    private async Task<Grant> WaitForSlotAsync(string host, CancellationToken cancellationToken)
+    {
+        var waiter = new Waiter(Guid.NewGuid().ToString("N"), host);
+        bool pump;
+        lock (_gate)
+        {
+            _waiting.Add(waiter);
+            pump = !_pumping;
+            _pumping = true;
+        }
+
+        if (pump)
+        {
+            _ = Task.Run(PumpAsync);
+        }
+
+        using (cancellationToken.Register(static state => ((Waiter)state!).Cancel(), waiter))
+        {
+            try
+            {
+                return await waiter.Granted.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                lock (_gate)
+                {
+                    _waiting.Remove(waiter);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                throw;
+            }
+        }
+    }
+
     public void Dispose()
     {
+        _closing.Cancel();
         _renewal.Dispose();
         foreach (var lease in _held.Keys)
         {
@@ -121,52 +191,114 @@ internal sealed class SharedQuotaAdmission : IAdmission
         }
 
         _store.Dispose();
-        _turn.Dispose();
     }
 
-    private async Task<AcquireResult> AcquireAsync(string lease, string host, CancellationToken cancellationToken)
+    // Asks for the oldest waiter's host on behalf of every worker waiting for it, until no one waits.
+    private async Task PumpAsync()
     {
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            Waiter[] asking;
+            lock (_gate)
+            {
+                if (_waiting.Count == 0 || _closing.IsCancellationRequested)
+                {
+                    _pumping = false;
+                    return;
+                }
+
+                var host = _waiting[0].Host;
+                asking = _waiting.Where(waiter => waiter.Host == host).ToArray();
+            }
 
             // Taken before asking, so a slot given back while the answer travels still wakes this wait.
             var released = Volatile.Read(ref _released).Task;
             AcquireResult result;
             try
             {
-                result = await _store.TryAcquireAsync(lease, _limit, host, _spacing).ConfigureAwait(false);
+                result = await _store.TryAcquireAsync(asking.Select(waiter => waiter.Lease).ToArray(), _limit, asking[0].Host, _spacing).ConfigureAwait(false);
                 Interlocked.Exchange(ref _outageSince, LeaseTerms.NoOutage);
             }
-            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
             {
-                await WaitOutOutageAsync(exception, cancellationToken).ConfigureAwait(false);
+                await WaitOutOutageAsync(exception).ConfigureAwait(false);
                 continue;
             }
 
-            if (result.Granted)
+            if (result.Granted > 0)
             {
-                _held[lease] = 0;
-                RaiseHighest(_held.Count);
-                return result;
+                Admit(asking, result);
+                continue;
             }
 
             // A paused host: wait out its pause. A full quota: wait for a release, or ask again after a while.
-            var delay = Task.Delay(result.Wait ?? Poll, _time, cancellationToken);
-            await (result.Wait is null ? Task.WhenAny(released, delay) : delay).ConfigureAwait(false);
+            try
+            {
+                var delay = Task.Delay(result.Paused ?? Poll, _time, _closing.Token);
+                await (result.Paused is null ? Task.WhenAny(released, delay) : delay).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
     }
 
-    private async Task WaitOutOutageAsync(Exception exception, CancellationToken cancellationToken)
+    private void Admit(Waiter[] asking, AcquireResult result)
+    {
+        for (var i = 0; i < result.Granted; i++)
+        {
+            var waiter = asking[i];
+            lock (_gate)
+            {
+                _waiting.Remove(waiter);
+            }
+
+            _held[waiter.Lease] = _time.GetTimestamp();
+
+            // A worker that stopped waiting meanwhile gives its slot straight back.
+            if (!waiter.Granted.TrySetResult(new Grant(waiter.Lease, waiter.Host, result.Starts[i])))
+            {
+                Return(waiter.Lease, waiter.Host);
+            }
+        }
+
+        RaiseHighest(_held.Count);
+    }
+
+    // Ends the wait of everyone waiting now with the outage's error.
+    private void Refuse(Exception error)
+    {
+        Waiter[] refused;
+        lock (_gate)
+        {
+            refused = [.. _waiting];
+            _waiting.Clear();
+        }
+
+        foreach (var waiter in refused)
+        {
+            waiter.Granted.TrySetException(error);
+        }
+    }
+
+    // Nothing starts while the store is away; once it has been away too long, every waiting worker is refused.
+    private async Task WaitOutOutageAsync(Exception exception)
     {
         var now = _time.GetTimestamp();
         Interlocked.CompareExchange(ref _outageSince, now, LeaseTerms.NoOutage);
-        if (_terms.OutageOver(Interlocked.Read(ref _outageSince), now, _time))
+        if (_closing.IsCancellationRequested || _terms.OutageOver(Interlocked.Read(ref _outageSince), now, _time))
         {
-            throw new PolicyException(ErrorKind.SharedThrottleUnavailable, QuotaStore.Unavailable(_store.Address, exception).Message, exception);
+            Refuse(new PolicyException(ErrorKind.SharedThrottleUnavailable, QuotaStore.Unavailable(_store.Address, exception).Message, exception));
+            return;
         }
 
-        await Task.Delay(OutagePoll, _time, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(OutagePoll, _time, _closing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private void OnReleased() => Interlocked.Exchange(ref _released, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
@@ -179,7 +311,75 @@ internal sealed class SharedQuotaAdmission : IAdmission
         }
     }
 
-    private void Return(string lease)
+    private void Return(string lease, string host)
+    {
+        if (!Reusable(lease) || Paused(host))
+        {
+            Release(lease);
+            return;
+        }
+
+        while (true)
+        {
+            Waiter? next;
+            lock (_gate)
+            {
+                next = _waiting.Find(waiter => waiter.Host == host);
+                if (next is null)
+                {
+                    // The worker that gave it back usually asks again within a moment: keep it for that moment.
+                    _idle.Add(new Grant(lease, host, TimeSpan.Zero));
+                    break;
+                }
+
+                _waiting.Remove(next);
+            }
+
+            if (next.Granted.TrySetResult(new Grant(lease, host, TimeSpan.Zero)))
+            {
+                return;
+            }
+        }
+
+        _ = ReleaseIdleAsync(lease);
+    }
+
+    // A young lease passes from worker to worker here with no round trip. Not under a shared rate (the store paces
+    // each start), not to a paused host (the store holds the workers), and not once it is _reuse old: then it goes
+    // back to the store, so the others get their turn.
+    private bool Reusable(string lease) =>
+        _spacing is null && _held.TryGetValue(lease, out var taken) && _time.GetElapsedTime(taken) < _reuse;
+
+    private void Pause(string host, TimeSpan delay)
+    {
+        var resume = _time.GetTimestamp() + (long)(delay.TotalSeconds * _time.TimestampFrequency);
+        _paused.AddOrUpdate(host, resume, (_, known) => Math.Max(known, resume));
+    }
+
+    private bool Paused(string host) => _paused.TryGetValue(host, out var resume) && _time.GetTimestamp() < resume;
+
+    private async Task ReleaseIdleAsync(string lease)
+    {
+        try
+        {
+            await Task.Delay(IdleGrace, _time, _closing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        lock (_gate)
+        {
+            if (_idle.RemoveAll(grant => grant.Lease == lease) == 0)
+            {
+                return;
+            }
+        }
+
+        Release(lease);
+    }
+
+    private void Release(string lease)
     {
         if (_held.TryRemove(lease, out _))
         {
@@ -219,6 +419,21 @@ internal sealed class SharedQuotaAdmission : IAdmission
         }
     }
 
+    /// <summary>One worker waiting for a slot: the lease it will hold, and the wait before its start once granted.</summary>
+    private sealed class Waiter(string lease, string host)
+    {
+        public string Lease { get; } = lease;
+
+        public string Host { get; } = host;
+
+        public TaskCompletionSource<Grant> Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Cancel() => Granted.TrySetCanceled();
+    }
+
+    /// <summary>A slot for a worker: its lease, its host, and how long to wait before starting.</summary>
+    private readonly record struct Grant(string Lease, string Host, TimeSpan Start);
+
     private sealed class Ticket : IAdmissionTicket
     {
         private readonly SharedQuotaAdmission _admission;
@@ -236,6 +451,7 @@ internal sealed class SharedQuotaAdmission : IAdmission
         {
             if (feedback.RetryAfter is { } delay && delay > TimeSpan.Zero)
             {
+                _admission.Pause(_host, delay);
                 _ = GuardAsync(_admission._store.PauseAsync(_host, delay));
             }
         }
@@ -245,7 +461,7 @@ internal sealed class SharedQuotaAdmission : IAdmission
         {
             if (Interlocked.Exchange(ref _lease, null) is { } lease)
             {
-                _admission.Return(lease);
+                _admission.Return(lease, _host);
             }
         }
     }

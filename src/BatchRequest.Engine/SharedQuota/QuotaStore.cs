@@ -8,11 +8,14 @@ using StackExchange.Redis;
 
 namespace BatchRequest.Engine.SharedQuota;
 
-/// <summary>What <see cref="QuotaStore.TryAcquireAsync"/> found: a slot (after a wait the rate asks for), or why not.</summary>
-/// <param name="Granted">A slot was leased.</param>
-/// <param name="Wait">Granted: how long to wait before starting (the rate's spacing). Not granted: how long the host stays paused, or null while every slot is held.</param>
-/// <param name="Held">Granted: slots held fleet-wide with this one.</param>
-internal readonly record struct AcquireResult(bool Granted, TimeSpan? Wait, int Held);
+/// <summary>What <see cref="QuotaStore.TryAcquireAsync"/> found: slots (each after a wait the rate asks for), or why none.</summary>
+/// <param name="Starts">For each lease granted, in the order asked, how long to wait before starting; empty when none was.</param>
+/// <param name="Paused">None granted: how long the host stays paused, or null while every slot is held.</param>
+/// <param name="Held">Slots held fleet-wide with the ones granted.</param>
+internal readonly record struct AcquireResult(TimeSpan[] Starts, TimeSpan? Paused, int Held)
+{
+    public int Granted => Starts.Length;
+}
 
 /// <summary>
 /// One quota on one Redis server: one multiplexed connection per batch, every update a script
@@ -28,6 +31,8 @@ internal sealed class QuotaStore : IDisposable
     private readonly RedisKey[] _pausesKey;
     private readonly RedisKey _limitKey;
     private readonly RedisChannel _released;
+    private readonly RedisChannel _paused;
+    private readonly string _participant = Guid.NewGuid().ToString("N");
     private long _roundTrips;
 
     private QuotaStore(QuotaAddress address, ConnectionMultiplexer redis)
@@ -39,8 +44,9 @@ internal sealed class QuotaStore : IDisposable
         _slotsKey = [prefix + "slots"];
         _pausesKey = [prefix + "pauses"];
         _limitKey = prefix + "limit";
-        _acquireKeys = [prefix + "slots", prefix + "next-start", prefix + "pauses", _limitKey];
+        _acquireKeys = [prefix + "slots", prefix + "next-start", prefix + "pauses", _limitKey, prefix + "waiting", prefix + "waiting-seen"];
         _released = RedisChannel.Literal(prefix + "released");
+        _paused = RedisChannel.Literal(prefix + "paused");
     }
 
     public QuotaAddress Address { get; }
@@ -48,9 +54,12 @@ internal sealed class QuotaStore : IDisposable
     /// <summary>Requests this process sent to the store, replies awaited or not.</summary>
     public long RoundTrips => Interlocked.Read(ref _roundTrips);
 
-    /// <summary>Connects and subscribes to released slots; <paramref name="onReleased"/> runs on the client's threads.</summary>
+    /// <summary>
+    /// Connects and subscribes to released slots and paused hosts; <paramref name="onReleased"/> and
+    /// <paramref name="onPaused"/> (host, time left) run on the client's threads.
+    /// </summary>
     /// <exception cref="SharedQuotaException">The store cannot be reached (<see cref="SharedQuotaErrorIds.Unavailable"/>), the address masked in the message.</exception>
-    public static QuotaStore Connect(QuotaAddress address, Action onReleased, TimeSpan timeout)
+    public static QuotaStore Connect(QuotaAddress address, Action onReleased, TimeSpan timeout, Action<string, TimeSpan>? onPaused = null)
     {
         var options = new ConfigurationOptions
         {
@@ -72,8 +81,14 @@ internal sealed class QuotaStore : IDisposable
         {
             redis = ConnectionMultiplexer.Connect(options);
             var store = new QuotaStore(address, redis);
-            redis.GetSubscriber().Subscribe(store._released, (_, _) => onReleased());
+            var subscriber = redis.GetSubscriber();
+            subscriber.Subscribe(store._released, (_, _) => onReleased());
             store.Count(1);
+            if (onPaused is not null)
+            {
+                subscriber.Subscribe(store._paused, (_, message) => OnPaused(message, onPaused));
+                store.Count(1);
+            }
 
             // A first script proves the server runs them and that the password, if any, was right.
             store._database.ScriptEvaluate(QuotaScripts.Renew, store._slotsKey, [(RedisValue)address.Lease.TotalMilliseconds]);
@@ -87,6 +102,17 @@ internal sealed class QuotaStore : IDisposable
         }
     }
 
+    // "ms host", as the pause script publishes it.
+    private static void OnPaused(RedisValue message, Action<string, TimeSpan> onPaused)
+    {
+        var text = message.ToString();
+        var space = text.IndexOf(' ', StringComparison.Ordinal);
+        if (space > 0 && long.TryParse(text.AsSpan(0, space), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+        {
+            onPaused(text[(space + 1)..], TimeSpan.FromMilliseconds(ms));
+        }
+    }
+
     /// <summary>The error of a store that cannot be reached, naming it without its secrets.</summary>
     public static SharedQuotaException Unavailable(QuotaAddress address, Exception exception) =>
         new(SharedQuotaErrorIds.Unavailable, Text.Format(Messages.SharedThrottleUnavailable, address, FirstSentence(exception.Message)), exception);
@@ -95,20 +121,40 @@ internal sealed class QuotaStore : IDisposable
     private static string FirstSentence(string message) =>
         message.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? message[..(end + 1)] : message;
 
-    /// <summary>Tries to lease a slot for <paramref name="host"/> in one round trip.</summary>
+    /// <summary>
+    /// Tries to lease a slot for <paramref name="host"/> for each of <paramref name="leases"/>, as many as are free
+    /// for this participant, in one round trip.
+    /// </summary>
     /// <param name="spacing">The time between two starts the rate asks for; null for no rate.</param>
-    public async Task<AcquireResult> TryAcquireAsync(string lease, int limit, string host, TimeSpan? spacing)
+    public async Task<AcquireResult> TryAcquireAsync(IReadOnlyList<string> leases, int limit, string host, TimeSpan? spacing)
     {
         Count(1);
-        var reply = (RedisResult[])(await _database.ScriptEvaluateAsync(
-            QuotaScripts.Acquire,
-            _acquireKeys,
-            [lease, Address.Lease.TotalMilliseconds, limit, spacing?.TotalMilliseconds ?? 0, host]).ConfigureAwait(false))!;
-        var granted = (long)reply[0] == 1;
-        var wait = (long)reply[1];
-        return granted
-            ? new AcquireResult(true, TimeSpan.FromMilliseconds(wait), (int)(long)reply[2])
-            : new AcquireResult(false, wait < 0 ? null : TimeSpan.FromMilliseconds(wait), 0);
+        var arguments = new RedisValue[leases.Count + 5];
+        arguments[0] = Address.Lease.TotalMilliseconds;
+        arguments[1] = limit;
+        arguments[2] = spacing?.TotalMilliseconds ?? 0;
+        arguments[3] = host;
+        arguments[4] = _participant;
+        for (var i = 0; i < leases.Count; i++)
+        {
+            arguments[i + 5] = leases[i];
+        }
+
+        var reply = (RedisResult[])(await _database.ScriptEvaluateAsync(QuotaScripts.Acquire, _acquireKeys, arguments).ConfigureAwait(false))!;
+        var granted = (int)(long)reply[0];
+        if (granted == 0)
+        {
+            var paused = (long)reply[1];
+            return new AcquireResult([], paused < 0 ? null : TimeSpan.FromMilliseconds(paused), 0);
+        }
+
+        var starts = new TimeSpan[granted];
+        for (var i = 0; i < granted; i++)
+        {
+            starts[i] = TimeSpan.FromMilliseconds((long)reply[i + 2]);
+        }
+
+        return new AcquireResult(starts, null, (int)(long)reply[1]);
     }
 
     /// <summary>Gives a slot back without waiting for the reply: a lost one ends with its lease.</summary>
@@ -133,11 +179,11 @@ internal sealed class QuotaStore : IDisposable
         await _database.ScriptEvaluateAsync(QuotaScripts.Renew, _slotsKey, values).ConfigureAwait(false);
     }
 
-    /// <summary>Pauses <paramref name="host"/> for every participant (a Retry-After one of them was given).</summary>
+    /// <summary>Pauses <paramref name="host"/> for every participant (a Retry-After one of them was given), and tells them.</summary>
     public async Task PauseAsync(string host, TimeSpan delay)
     {
         Count(1);
-        await _database.ScriptEvaluateAsync(QuotaScripts.Pause, _pausesKey, [host, Math.Ceiling(delay.TotalMilliseconds)]).ConfigureAwait(false);
+        await _database.ScriptEvaluateAsync(QuotaScripts.Pause, _pausesKey, [host, Math.Ceiling(delay.TotalMilliseconds), _paused.ToString()]).ConfigureAwait(false);
     }
 
     /// <summary>Shares the concurrency limit an adaptive participant found; the latest word counts, for ten minutes.</summary>

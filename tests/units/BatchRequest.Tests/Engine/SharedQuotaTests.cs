@@ -1,3 +1,4 @@
+using BatchRequest.Engine.Admission;
 using BatchRequest.Engine.SharedQuota;
 using Microsoft.Extensions.Time.Testing;
 
@@ -79,29 +80,80 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
         var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var store = Connect("slots", onReleased: () => released.TrySetResult());
 
-        var first = await store.TryAcquireAsync("a", 2, "api:443", null);
-        var second = await store.TryAcquireAsync("b", 2, "api:443", null);
-        var third = await store.TryAcquireAsync("c", 2, "api:443", null);
+        var first = await store.TryAcquireAsync(["a"], 2, "api:443", null);
+        var second = await store.TryAcquireAsync(["b"], 2, "api:443", null);
+        var third = await store.TryAcquireAsync(["c"], 2, "api:443", null);
         store.Release("a");
         await released.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var fourth = await store.TryAcquireAsync("c", 2, "api:443", null);
+        var fourth = await store.TryAcquireAsync(["c"], 2, "api:443", null);
 
-        Assert.Equal((true, 1), (first.Granted, first.Held));
-        Assert.Equal((true, 2), (second.Granted, second.Held));
-        Assert.Equal((false, (TimeSpan?)null), (third.Granted, third.Wait));
-        Assert.Equal((true, 2), (fourth.Granted, fourth.Held));
+        Assert.Equal((1, 1), (first.Granted, first.Held));
+        Assert.Equal((1, 2), (second.Granted, second.Held));
+        Assert.Equal((0, (TimeSpan?)null), (third.Granted, third.Paused));
+        Assert.Equal((1, 2), (fourth.Granted, fourth.Held));
+    }
+
+    [Fact]
+    public async Task Acquire_ManyAtOnce_LeasesAsManyAsAreFreeInOrderInOneRoundTrip()
+    {
+        using var store = Connect("many");
+        Assert.Equal(1, (await store.TryAcquireAsync(["held"], 4, "api:443", null)).Granted);
+        var before = store.RoundTrips;
+
+        var many = await store.TryAcquireAsync(["m1", "m2", "m3", "m4", "m5"], 4, "api:443", null);
+        var asked = store.RoundTrips - before;
+        var full = await store.TryAcquireAsync(["m4"], 4, "api:443", null);
+        store.Release("m1");
+        var freed = await store.TryAcquireAsync(["m4", "m5"], 4, "api:443", null);
+
+        Assert.Equal((3, 4, 1L), (many.Granted, many.Held, asked));
+        Assert.All(many.Starts, start => Assert.Equal(TimeSpan.Zero, start));
+        Assert.Equal((0, (TimeSpan?)null), (full.Granted, full.Paused));
+        Assert.Equal((1, 4), (freed.Granted, freed.Held));
+    }
+
+    [Fact]
+    public async Task Acquire_ManyWithARate_GivesEachItsOwnStartAndTheNextAskWaitsBehindThem()
+    {
+        using var store = Connect("many-rate");
+        var spacing = TimeSpan.FromMilliseconds(100);
+
+        var many = await store.TryAcquireAsync(["a", "b", "c", "d"], 10, "api:443", spacing);
+        var next = await store.TryAcquireAsync(["e"], 10, "api:443", spacing);
+
+        // One script, one clock reading: the starts are exactly the spacing apart.
+        Assert.Equal([TimeSpan.Zero, spacing, 2 * spacing, 3 * spacing], many.Starts);
+        Assert.InRange(next.Starts[0], TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(400));
+    }
+
+    [Fact]
+    public async Task Acquire_SlotGivenBackWhileAnotherWaits_GoesToTheOneThatWaitedNotToTheOneThatGaveItBack()
+    {
+        var name = "turns-" + Guid.NewGuid().ToString("N")[..8];
+        using var holder = Connect(name, unique: false);
+        using var waiter = Connect(name, unique: false);
+        Assert.Equal(1, (await holder.TryAcquireAsync(["h1"], 1, "api:443", null)).Granted);
+        Assert.Equal(0, (await waiter.TryAcquireAsync(["w1"], 1, "api:443", null)).Granted);
+
+        holder.Release("h1");
+        var holderAgain = await holder.TryAcquireAsync(["h2"], 1, "api:443", null);
+        var waiterTurn = await waiter.TryAcquireAsync(["w1"], 1, "api:443", null);
+        waiter.Release("w1");
+        var holderTurn = await holder.TryAcquireAsync(["h2"], 1, "api:443", null);
+
+        Assert.Equal((0, 1, 1), (holderAgain.Granted, waiterTurn.Granted, holderTurn.Granted));
     }
 
     [Fact]
     public async Task Acquire_AfterALeaseEnded_GrantsItsSlotWithoutAnyRelease()
     {
         using var store = Connect("expiry", "?leaseSec=1");
-        Assert.True((await store.TryAcquireAsync("killed", 1, "api:443", null)).Granted);
+        Assert.Equal(1, (await store.TryAcquireAsync(["killed"], 1, "api:443", null)).Granted);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         // The store's own clock ends the lease: ask until it has.
         AcquireResult again;
-        while (!(again = await store.TryAcquireAsync("next", 1, "api:443", null)).Granted)
+        while ((again = await store.TryAcquireAsync(["next"], 1, "api:443", null)).Granted == 0)
         {
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "The lease did not end within 5 s.");
             await Task.Delay(50);
@@ -114,7 +166,7 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
     public async Task Renew_WhileHeld_KeepsTheSlotPastItsFirstLease()
     {
         using var store = Connect("renew", "?leaseSec=1");
-        Assert.True((await store.TryAcquireAsync("live", 1, "api:443", null)).Granted);
+        Assert.Equal(1, (await store.TryAcquireAsync(["live"], 1, "api:443", null)).Granted);
 
         for (var i = 0; i < 5; i++)
         {
@@ -123,7 +175,7 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
         }
 
         // 1.5 s after it was taken a one-second lease lives only because it was renewed.
-        Assert.False((await store.TryAcquireAsync("other", 1, "api:443", null)).Granted);
+        Assert.Equal(0, (await store.TryAcquireAsync(["other"], 1, "api:443", null)).Granted);
     }
 
     [Fact]
@@ -135,7 +187,7 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
         var waits = new List<TimeSpan>();
         for (var i = 0; i < 5; i++)
         {
-            waits.Add((await store.TryAcquireAsync($"r{i}", 10, "api:443", spacing)).Wait!.Value);
+            waits.Add((await store.TryAcquireAsync([$"r{i}"], 10, "api:443", spacing)).Starts[0]);
         }
 
         // Each start 100 ms after the one before, less the time the asking itself took.
@@ -155,12 +207,26 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
 
         await store.PauseAsync("api:443", TimeSpan.FromSeconds(5));
         await store.PauseAsync("api:443", TimeSpan.FromSeconds(1));
-        var paused = await other.TryAcquireAsync("p1", 4, "api:443", null);
-        var elsewhere = await other.TryAcquireAsync("p2", 4, "other:443", null);
+        var paused = await other.TryAcquireAsync(["p1"], 4, "api:443", null);
+        var elsewhere = await other.TryAcquireAsync(["p2"], 4, "other:443", null);
 
-        Assert.False(paused.Granted);
-        Assert.InRange(paused.Wait!.Value, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5));
-        Assert.True(elsewhere.Granted);
+        Assert.Equal(0, paused.Granted);
+        Assert.InRange(paused.Paused!.Value, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5));
+        Assert.Equal(1, elsewhere.Granted);
+    }
+
+    [Fact]
+    public async Task Pause_Lengthened_IsAnnouncedToEveryParticipantAtOnce()
+    {
+        var name = "announce-" + Guid.NewGuid().ToString("N")[..8];
+        var heard = new TaskCompletionSource<(string Host, TimeSpan Left)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var store = Connect(name, unique: false);
+        using var other = QuotaStore.Connect(QuotaAddress.Parse(_redis.Quota(name)), () => { }, TimeSpan.FromSeconds(5), (host, left) => heard.TrySetResult((host, left)));
+
+        await store.PauseAsync("api:443", TimeSpan.FromSeconds(3));
+        var (host, left) = await heard.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(("api:443", TimeSpan.FromSeconds(3)), (host, left));
     }
 
     [Fact]
@@ -170,8 +236,81 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
         store.ShareLimit(1);
         await store.RenewAsync([]);
 
-        Assert.True((await store.TryAcquireAsync("l1", 3, "api:443", null)).Granted);
-        Assert.False((await store.TryAcquireAsync("l2", 3, "api:443", null)).Granted);
+        Assert.Equal(1, (await store.TryAcquireAsync(["l1"], 3, "api:443", null)).Granted);
+        Assert.Equal(0, (await store.TryAcquireAsync(["l2"], 3, "api:443", null)).Granted);
+    }
+
+    [Fact]
+    public async Task Admission_MoreWorkersThanSlots_AdmitsTheOldestUpToTheLimitAndTheOthersAsSlotsComeBack()
+    {
+        using var admission = Admit("admit", limit: 3);
+
+        var waits = Enumerable.Range(0, 5).Select(_ => admission.AdmitAsync("api:443", CancellationToken.None).AsTask()).ToList();
+        var admitted = await Task.WhenAll(waits.Take(3)).WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(200);
+        Assert.False(waits[3].IsCompleted || waits[4].IsCompleted, "More workers than slots were admitted.");
+
+        admitted[0].Dispose();
+        var fourth = await waits[3].WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(waits[4].IsCompleted, "One slot given back admitted two workers.");
+        admitted[1].Dispose();
+        var fifth = await waits[4].WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(3, admission.Report().SlotsHighest);
+        foreach (var ticket in new[] { admitted[2], fourth, fifth })
+        {
+            ticket.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Admission_WorkerCanceledWhileWaiting_HoldsNoSlot()
+    {
+        using var admission = Admit("cancel", limit: 1);
+        var held = await admission.AdmitAsync("api:443", CancellationToken.None);
+        using var stop = new CancellationTokenSource();
+
+        var waiting = admission.AdmitAsync("api:443", stop.Token).AsTask();
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        held.Dispose();
+
+        using var next = await admission.AdmitAsync("api:443", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, admission.Report().SlotsHighest);
+    }
+
+    [Fact]
+    public async Task Admission_SlotGivenBackWhileAWorkerWaits_PassesToItWithoutARoundTrip()
+    {
+        using var admission = Admit("hand-over", limit: 1);
+        var held = await admission.AdmitAsync("api:443", CancellationToken.None);
+        var asked = admission.Report().RoundTrips;
+        var waiting = admission.AdmitAsync("api:443", CancellationToken.None).AsTask();
+        while (admission.Report().RoundTrips == asked)
+        {
+            await Task.Delay(5);   // the waiting worker's first ask, answered: every slot is held
+        }
+
+        var before = admission.Report().RoundTrips;
+        held.Dispose();
+        using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(before, admission.Report().RoundTrips);
+    }
+
+    [Fact]
+    public async Task Admission_SlotGivenBackAfterARetryAfter_GoesToTheStoreWhichHoldsTheWaitingWorker()
+    {
+        using var admission = Admit("paused", limit: 1);
+        var held = await admission.AdmitAsync("api:443", CancellationToken.None);
+        var waiting = admission.AdmitAsync("api:443", CancellationToken.None).AsTask();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        held.Complete(new AttemptFeedback(AttemptSignal.Overloaded, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(1)));
+        held.Dispose();
+        using var next = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -185,6 +324,9 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
         Assert.Contains($"redis://***@127.0.0.1:{_redis.Port + 1}/0/none", exception.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("pw-secret", exception.Message, StringComparison.Ordinal);
     }
+
+    private SharedQuotaAdmission Admit(string name, int limit) =>
+        SharedQuotaAdmission.Connect(QuotaAddress.Parse(_redis.Quota(name + "-" + Guid.NewGuid().ToString("N")[..8], "")), limit, null, TimeProvider.System);
 
     // A quota of its own for each test unless two participants must share one.
     private QuotaStore Connect(string name, string query = "", Action? onReleased = null, bool unique = true) =>
