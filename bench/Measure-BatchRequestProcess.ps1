@@ -9,7 +9,8 @@
     -ExportCsvPath), succeeded (from the batch summary), elapsedSeconds (the pipeline alone), baselineWorkingSet
     (after Import-Module, before the batch), peakWorkingSet (Process.PeakWorkingSet64) and vmHwmBytes (VmHWM of
     /proc/self/status, the same high-water mark as the kernel reports it). From the summary also total, retries,
-    concurrencyLimit, concurrencyLimitLowest, concurrencyLimitHighest, sharedSlotsHighest and sharedRoundTrips. For the cold start: importSeconds
+    concurrencyLimit, concurrencyLimitLowest, concurrencyLimitHighest, sharedSlotsHighest and sharedRoundTrips; batchStartedUnixMs and batchEndedUnixMs, the batch's
+    start and end on the wall clock, for lining up processes that run at once. For the cold start: importSeconds
     (Import-Module alone), startedSeconds (from this script's first line to the batch's end, Import-Module
     included), and jittedMethods and jitMilliseconds, what the JIT compiled over that same span, on every thread
     (System.Runtime.JitInfo).
@@ -30,7 +31,11 @@ param(
     [string] $ExportCsvPath,
 
     # A quota shared with other processes (scenario Q); its store's round trips are reported.
-    [string] $SharedThrottle
+    [string] $SharedThrottle,
+
+    # Scenario Q: after Import-Module, writes <StartSignal>.<pid>.ready and waits until this file exists, so that
+    # several processes start their batches together and pwsh start-ups are not counted as the quota's cost.
+    [string] $StartSignal
 )
 
 # Before anything else, so that the cold start counts Import-Module and all that follows.
@@ -51,6 +56,12 @@ if ($AdaptiveThrottle) { $batch.AdaptiveThrottle = $true }
 if ($PSBoundParameters.ContainsKey('MaximumRetryCount')) { $batch.MaximumRetryCount = $MaximumRetryCount }
 if ($SharedThrottle) { $batch.SharedThrottle = $SharedThrottle }
 
+if ($StartSignal) {
+    [IO.File]::WriteAllText("$StartSignal.$PID.ready", '')
+    while (-not [IO.File]::Exists($StartSignal)) { Start-Sleep -Milliseconds 2 }
+}
+
+$batchStarted = [DateTimeOffset]::UtcNow
 $clock = [Diagnostics.Stopwatch]::StartNew()
 if ($ExportCsvPath) {
     Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Export-Csv -LiteralPath $ExportCsvPath
@@ -60,6 +71,7 @@ else {
     $count = (Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Measure-Object).Count
 }
 $clock.Stop()
+$batchEnded = [DateTimeOffset]::UtcNow
 $startedSeconds = $started.Elapsed.TotalSeconds
 $jitted = [System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $jittedAtStart
 $jitTime = [System.Runtime.JitInfo]::GetCompilationTime($false) - $jitTimeAtStart
@@ -85,4 +97,6 @@ $hwm = Get-Content -LiteralPath /proc/self/status -ErrorAction Ignore | Where-Ob
     jitMilliseconds         = $jitTime.TotalMilliseconds
     sharedSlotsHighest      = if ($summary) { $summary.SharedSlotsHighest } else { $null }
     sharedRoundTrips        = if ($summary) { $summary.SharedQuotaRoundTrips } else { $null }
+    batchStartedUnixMs      = $batchStarted.ToUnixTimeMilliseconds()
+    batchEndedUnixMs        = $batchEnded.ToUnixTimeMilliseconds()
 } | ConvertTo-Json -Compress
