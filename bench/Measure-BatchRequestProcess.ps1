@@ -33,6 +33,10 @@ param(
     # A quota shared with other processes (scenario Q); its store's round trips are reported.
     [string] $SharedThrottle,
 
+    # The floor of scenario B: the same file read and written (Import-RequestFile | Export-Csv) with no request
+    # sent, what PowerShell itself needs for the pipeline in a fresh process. Needs -ExportCsvPath.
+    [switch] $NoSend,
+
     # Scenario Q: after Import-Module, writes <StartSignal>.<pid>.ready and waits until this file exists, so that
     # several processes start their batches together and pwsh start-ups are not counted as the quota's cost.
     [string] $StartSignal
@@ -63,7 +67,11 @@ if ($StartSignal) {
 
 $batchStarted = [DateTimeOffset]::UtcNow
 $clock = [Diagnostics.Stopwatch]::StartNew()
-if ($ExportCsvPath) {
+if ($NoSend) {
+    Import-RequestFile -LiteralPath $RequestFile | Export-Csv -LiteralPath $ExportCsvPath
+    $count = $null
+}
+elseif ($ExportCsvPath) {
     Import-RequestFile -LiteralPath $RequestFile | Invoke-BatchRequest @batch | Export-Csv -LiteralPath $ExportCsvPath
     $count = $null
 }
