@@ -104,6 +104,18 @@ Describe 'Invoke-BatchRequest' {
         (Get-TestServerStats $Server).served | Should -Be 0
     }
 
+    It 'tells each record it sends on the verbose stream under -Verbose, as ShouldProcess does, and sends them' {
+        $file = New-RequestFile -Path (Join-Path $Work 'verbose.json') -Records @(
+            @{ id = 'vb1'; uri = "$($Base)status/200?id=vb1" }, @{ id = 'vb2'; uri = "$($Base)status/200?id=vb2" })
+
+        $output = Import-RequestFile $file | Invoke-BatchRequest -Verbose 4>&1
+        $told = @($output | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like '*id=vb*' })
+
+        @($output | Where-Object { $_ -is [BatchRequest.Model.Results.BatchResult] }).Status | Should -Be 'Succeeded', 'Succeeded'
+        $told.Count | Should -Be 2
+        $told.Message | Should -Match 'GET .*id=vb[12]'
+    }
+
     It 'returns within 2 s of PowerShell.Stop() at half of 1,000 records, keeps what it emitted and sends nothing afterwards' {
         $records = foreach ($i in 1..1000) { @{ id = "s$i"; uri = "$($Base)delay/100?id=s$i" } }
         $file = New-RequestFile -Path (Join-Path $Work 'stop.json') -Records $records

@@ -41,8 +41,9 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Whether ShouldProcess will show its target (-WhatIf, -Confirm, -Verbose or their preferences): a target that
-    /// costs something to describe is only worth describing then. Known from BeginProcessing on.
+    /// Whether ShouldProcess can say no or show its target (-WhatIf, -Confirm, -Verbose or their preferences):
+    /// otherwise it says yes to everything, and neither it nor a target that costs something to describe is worth
+    /// a call per record. Known from BeginProcessing on.
     /// </summary>
     protected bool ShowsShouldProcess { get; private set; }
 

@@ -287,9 +287,9 @@ public sealed class InvokeBatchRequestCommand : AsyncPipelineCmdlet
 
     protected override void ProcessRecord()
     {
-        // Describing a record builds its whole message: only when it will be shown.
-        var target = ShowsShouldProcess ? _session!.Describe(InputObject) : InputObject.Id;
-        if (!ShouldProcess(target, _sendAction))
+        // Asked only when it can say no or show something: otherwise it answers yes, after formatting a message
+        // per record (a resource lookup under a lock) that nobody sees.
+        if (ShowsShouldProcess && !ShouldProcess(_session!.Describe(InputObject), _sendAction))
         {
             return;
         }
