@@ -2,8 +2,8 @@ using System;
 using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Net.Http;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -35,10 +35,16 @@ internal sealed class AnswerReader
         CancellationTokenSource readTimer,
         CancellationToken cancellationToken)
     {
+        // As they arrived: parsing every header of every answer only to print it again costs more than the rest.
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var header in response.Headers.Concat(response.Content.Headers))
+        foreach (var header in response.Headers.NonValidated)
         {
-            headers[header.Key] = string.Join(", ", header.Value);
+            headers[header.Key] = Joined(header.Value);
+        }
+
+        foreach (var header in response.Content.Headers.NonValidated)
+        {
+            headers[header.Key] = Joined(header.Value);
         }
 
         var contentType = response.Content.Headers.ContentType;
@@ -64,6 +70,8 @@ internal sealed class AnswerReader
             RetryAfter = RetryAfter.AppliesTo(statusCode) ? RetryAfter.Parse(headers, _time.GetUtcNow()) : null,
         };
     }
+
+    private static string Joined(HeaderStringValues values) => values.Count == 1 ? values.ToString() : string.Join(", ", values);
 
     /// <summary>
     /// Streams the body into a fresh file beside <paramref name="path"/> and only then puts it in place, so that a
