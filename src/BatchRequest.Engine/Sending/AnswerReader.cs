@@ -58,7 +58,7 @@ internal sealed class AnswerReader
         else
         {
             using var memory = new MemoryStream();
-            await CopyBodyAsync(response, memory, _options.MaximumResponseBytes, Messages.ResponseTooLarge, readTimer, cancellationToken).ConfigureAwait(false);
+            await CopyBodyAsync(response, memory, _options.MaximumResponseBytes, static () => Messages.ResponseTooLarge, readTimer, cancellationToken).ConfigureAwait(false);
             text = memory.Length == 0 ? null : Decode(new ArraySegment<byte>(memory.GetBuffer(), 0, (int)memory.Length), contentType?.CharSet);
         }
 
@@ -98,7 +98,7 @@ internal sealed class AnswerReader
 
             await using (file.ConfigureAwait(false))
             {
-                await CopyBodyAsync(response, file, _options.MaximumOutFileBytes, Messages.OutFileTooLarge, readTimer, cancellationToken, path).ConfigureAwait(false);
+                await CopyBodyAsync(response, file, _options.MaximumOutFileBytes, static () => Messages.OutFileTooLarge, readTimer, cancellationToken, path).ConfigureAwait(false);
             }
 
             try
@@ -123,12 +123,13 @@ internal sealed class AnswerReader
     }
 
     /// <summary>Copies the body into <paramref name="destination"/>, refusing more than <paramref name="limit"/> bytes.</summary>
+    /// <param name="tooLarge">The message for a body over the limit, looked up only then.</param>
     /// <param name="outFile">The file being written, named when writing fails; null for memory.</param>
     private async Task CopyBodyAsync(
         HttpResponseMessage response,
         Stream destination,
         long limit,
-        string tooLarge,
+        Func<string> tooLarge,
         CancellationTokenSource readTimer,
         CancellationToken cancellationToken,
         string? outFile = null)
@@ -160,7 +161,7 @@ internal sealed class AnswerReader
                 total += read;
                 if (total > limit)
                 {
-                    throw new ResponseTooLargeException(Text.Format(tooLarge, limit), (int)response.StatusCode);
+                    throw new ResponseTooLargeException(Text.Format(tooLarge(), limit), (int)response.StatusCode);
                 }
 
                 try
@@ -185,7 +186,7 @@ internal sealed class AnswerReader
     private static string Decode(ArraySegment<byte> body, string? charset)
     {
         var encoding = Encoding.UTF8;
-        if (!string.IsNullOrEmpty(charset))
+        if (!string.IsNullOrEmpty(charset) && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
         {
             try
             {

@@ -263,8 +263,14 @@ public sealed class BatchSession : IDisposable
         }
     }
 
+    // Called for every record: once the files are open, without taking the lock.
     private void OpenFiles()
     {
+        if (Volatile.Read(ref _filesOpen))
+        {
+            return;
+        }
+
         lock (_filesGate)
         {
             if (_filesOpen)
@@ -272,7 +278,6 @@ public sealed class BatchSession : IDisposable
                 return;
             }
 
-            _filesOpen = true;
             try
             {
                 _durable.Start();
@@ -280,6 +285,11 @@ public sealed class BatchSession : IDisposable
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
                 throw new JournalException(JournalErrorIds.Unwritable, exception.Message, exception);
+            }
+            finally
+            {
+                // Tried once: a journal that cannot be created fails the first record, not every one.
+                Volatile.Write(ref _filesOpen, true);
             }
         }
     }
