@@ -49,7 +49,7 @@ Describe 'The nginx test harness' {
         $ledger.path | ForEach-Object { $_ | Should -BeLike '/delay/500?id=s*' }
         (Get-TestServerStats $Server).connections | Should -BeLessOrEqual 2
 
-        $log = @(Get-NginxAccessLog $Nginx)
+        $log = @(Get-NginxAccessLog $Nginx -Expect 10)
         $log.Count | Should -Be 10
         foreach ($answer in $answers) {
             $entry = @($log | Where-Object Id -EQ $answer.Id)
@@ -66,7 +66,7 @@ Describe 'The nginx test harness' {
 
         $first.StatusCode | Should -Be 200
         $second.StatusCode | Should -Be 429
-        $log = @(Get-NginxAccessLog $Nginx)
+        $log = @(Get-NginxAccessLog $Nginx -Expect 2)
         ($log | ForEach-Object { "$($_.Id)=$($_.Status)" }) | Should -Be @('p1=200', 'p2=429')
         $log[1].Time | Should -BeGreaterOrEqual $log[0].Time
         $log[1].RequestTime | Should -BeLessThan 0.1
@@ -83,7 +83,7 @@ Describe 'The nginx test harness' {
         $failure.Exception.StatusCode | Should -BeNullOrEmpty
         # SocketsHttpHandler may send it again on another connection by itself, so count the arrivals of one raw
         # request instead.
-        (Get-NginxAccessLog $Nginx).Status | Sort-Object -Unique | Should -Be 444
+        (Get-NginxAccessLog $Nginx -Expect 1).Status | Sort-Object -Unique | Should -Be 444
         Clear-NginxAccessLog $Nginx
         $tcp = [Net.Sockets.TcpClient]::new('127.0.0.1', $Front.Port)
         try {
@@ -96,7 +96,7 @@ Describe 'The nginx test harness' {
             $tcp.Dispose()
         }
 
-        $log = @(Get-NginxAccessLog $Nginx)
+        $log = @(Get-NginxAccessLog $Nginx -Expect 1)
         $log.Count | Should -Be 1
         $log[0].Status | Should -Be 444
         $log[0].Id | Should -Be 'c2'
@@ -112,7 +112,7 @@ Describe 'The nginx test harness' {
             $client.Dispose()
         }
 
-        $log = @(Get-NginxAccessLog $Nginx)
+        $log = @(Get-NginxAccessLog $Nginx -Expect 3)
         $log.Id | Should -Be @('k1', 'k2', 'k3')
         $log.Method | Should -Be @('GET', 'GET', 'POST')
         @($log.Connection | Sort-Object -Unique).Count | Should -Be 1

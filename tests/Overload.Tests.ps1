@@ -293,7 +293,7 @@ Describe 'Invoke-BatchRequest behind nginx limits' {
         $batch.Results.Count | Should -Be 40
         @($batch.Results | Where-Object Status -EQ 'NotSent').Count | Should -Be 0
         @($batch.Results | Where-Object ErrorKind -EQ 'CircuitOpen').Count | Should -Be 0
-        @(Get-NginxAccessLog $Nginx | Where-Object Status -EQ 503).Count | Should -BeGreaterThan 0
+        @(Get-NginxAccessLog $Nginx -Expect 1 -Status 503 | Where-Object Status -EQ 503).Count | Should -BeGreaterThan 0
     }
 
     It 'succeeds with every record under limit_conn with -AdaptiveThrottle and a ceiling 8x the limit' {
@@ -303,7 +303,7 @@ Describe 'Invoke-BatchRequest behind nginx limits' {
 
         $batch.Results.Count | Should -Be 40
         $batch.Results.Status | Sort-Object -Unique | Should -Be 'Succeeded'
-        @(Get-NginxAccessLog $Nginx | Where-Object Status -EQ 200).Count | Should -Be 40
+        @(Get-NginxAccessLog $Nginx -Expect 40 -Status 200 | Where-Object Status -EQ 200).Count | Should -Be 40
     }
 
     It 'meets limit_req without burst under -RequestsPerSecond, with no 429 in the access log' {
@@ -315,7 +315,7 @@ Describe 'Invoke-BatchRequest behind nginx limits' {
 
         $batch.Results.Count | Should -Be 20
         $batch.Results.Status | Sort-Object -Unique | Should -Be 'Succeeded'
-        $log = @(Get-NginxAccessLog $Nginx)
+        $log = @(Get-NginxAccessLog $Nginx -Expect 20)
         @($log | Where-Object Status -EQ 429).Count | Should -Be 0
         @($log | Where-Object Status -EQ 200).Count | Should -Be 20
     }
@@ -326,7 +326,7 @@ Describe 'Invoke-BatchRequest behind nginx limits' {
 
         $batch = Invoke-TestBatch $records (@{ MaximumRetryCount = $Retries; RetryIntervalSec = 0.05 } + $With)
 
-        $log = @(Get-NginxAccessLog $Nginx)
+        $log = @(Get-NginxAccessLog $Nginx -Expect (5 * (1 + $Retries)))
         $log.Status | Sort-Object -Unique | Should -Be 444
         $batch.Results.Count | Should -Be 5
         foreach ($result in $batch.Results) {

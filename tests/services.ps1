@@ -213,7 +213,22 @@ function Start-TestNginx {
 }
 
 function Get-NginxAccessLog {
-    <# The access log as objects: Time, Method, Uri, Status, Connection, ConnectionRequests, RequestTime, Id. #>
+    <#
+    The access log as objects: Time, Method, Uri, Status, Connection, ConnectionRequests, RequestTime, Id. nginx
+    writes a request's line only after it has sent the answer, so a client can read the log before the last line is
+    there: with -Expect, waits (at most 10 s) until at least that many lines (with -Status, lines of that status) are.
+    #>
+    param([Parameter(Mandatory)] $Nginx, [int] $Expect, [int] $Status)
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while ($true) {
+        $log = @(Read-NginxAccessLog $Nginx)
+        $counted = if ($Status) { @($log | Where-Object Status -EQ $Status).Count } else { $log.Count }
+        if ($counted -ge $Expect -or [DateTime]::UtcNow -gt $deadline) { return $log }
+        Start-Sleep -Milliseconds 20
+    }
+}
+
+function Read-NginxAccessLog {
     param([Parameter(Mandatory)] $Nginx)
     if (-not (Test-Path -LiteralPath $Nginx.AccessLogPath)) { return }
     foreach ($line in Get-Content -LiteralPath $Nginx.AccessLogPath) {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using BatchRequest.Engine.Common;
@@ -79,14 +80,15 @@ internal sealed class QuotaStore : IDisposable
         ConnectionMultiplexer? redis = null;
         try
         {
+            var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
             redis = ConnectionMultiplexer.Connect(options);
             var store = new QuotaStore(address, redis);
             var subscriber = redis.GetSubscriber();
-            subscriber.Subscribe(store._released, (_, _) => onReleased());
+            Subscribe(subscriber, store._released, (_, _) => onReleased(), deadline);
             store.Count(1);
             if (onPaused is not null)
             {
-                subscriber.Subscribe(store._paused, (_, message) => OnPaused(message, onPaused));
+                Subscribe(subscriber, store._paused, (_, message) => OnPaused(message, onPaused), deadline);
                 store.Count(1);
             }
 
@@ -99,6 +101,24 @@ internal sealed class QuotaStore : IDisposable
         {
             redis?.Dispose();
             throw Unavailable(address, exception);
+        }
+    }
+
+    // On a loaded machine Connect can come back before the subscription connection is up, and with FailFast a
+    // subscribe then fails at once: ask again until the connection's own timeout is spent.
+    private static void Subscribe(ISubscriber subscriber, RedisChannel channel, Action<RedisChannel, RedisValue> handler, long deadline)
+    {
+        while (true)
+        {
+            try
+            {
+                subscriber.Subscribe(channel, handler);
+                return;
+            }
+            catch (RedisConnectionException) when (Stopwatch.GetTimestamp() < deadline)
+            {
+                Thread.Sleep(20);
+            }
         }
     }
 
