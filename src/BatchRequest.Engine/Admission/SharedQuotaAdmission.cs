@@ -53,12 +53,14 @@ internal sealed class SharedQuotaAdmission : IAdmission
     private readonly LeaseTerms _terms;
     private readonly TimeSpan _reuse;
 
+    // Ends the waits of the pump and of leases kept idle when the batch ends.
+    private readonly CancellationTokenSource _closing = new();
+
     // The workers waiting for a slot, oldest first; one pump at a time asks the store for all of one host's.
     private readonly object _gate = new();
     private readonly List<Waiter> _waiting = [];
     private readonly List<Grant> _idle = [];
     private bool _pumping;
-    private readonly CancellationTokenSource _closing = new();
 
     // Hosts paused by a Retry-After, here or announced by another participant: the time each resumes.
     private readonly ConcurrentDictionary<string, long> _paused = new(StringComparer.Ordinal);
