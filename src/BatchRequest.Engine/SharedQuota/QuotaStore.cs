@@ -181,7 +181,7 @@ internal sealed class QuotaStore : IDisposable
     public void Release(string lease)
     {
         Count(1);
-        _ = _database.ScriptEvaluateAsync(QuotaScripts.Release, _slotsKey, [lease, _released.ToString()], CommandFlags.FireAndForget);
+        Unawaited(() => _database.ScriptEvaluateAsync(QuotaScripts.Release, _slotsKey, [lease, _released.ToString()], CommandFlags.FireAndForget));
     }
 
     /// <summary>Extends the leases this process holds, in one round trip.</summary>
@@ -206,11 +206,24 @@ internal sealed class QuotaStore : IDisposable
         await _database.ScriptEvaluateAsync(QuotaScripts.Pause, _pausesKey, [host, Math.Ceiling(delay.TotalMilliseconds), _paused.ToString()]).ConfigureAwait(false);
     }
 
-    /// <summary>Shares the concurrency limit an adaptive participant found; the latest word counts, for ten minutes.</summary>
+    /// <summary>Shares the concurrency limit an adaptive participant found, without waiting; the latest word counts, for ten minutes.</summary>
     public void ShareLimit(int limit)
     {
         Count(1);
-        _ = _database.StringSetAsync(_limitKey, limit, TimeSpan.FromMinutes(10), flags: CommandFlags.FireAndForget);
+        Unawaited(() => _database.StringSetAsync(_limitKey, limit, TimeSpan.FromMinutes(10), flags: CommandFlags.FireAndForget));
+    }
+
+    // A command sent without waiting that cannot even be sent costs only what the lease and the outage wait already
+    // cover: a release lost ends with its lease, and the next acquire decides whether the batch may go on.
+    private static void Unawaited(Func<Task> send)
+    {
+        try
+        {
+            _ = send();
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
+        {
+        }
     }
 
     // The releases sent without waiting go out before the connection closes, rather than waiting out their leases.
