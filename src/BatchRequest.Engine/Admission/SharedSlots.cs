@@ -161,7 +161,7 @@ internal sealed class SharedSlots : IDisposable
 
         if (pump)
         {
-            _ = Task.Run(PumpAsync);
+            _ = Task.Run(PumpGuardedAsync);
         }
 
         using (cancellationToken.Register(static state => ((Waiter)state!).Granted.TrySetCanceled(), waiter))
@@ -180,6 +180,24 @@ internal sealed class SharedSlots : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 throw;
             }
+        }
+    }
+
+    // A pump that fails for a reason nobody foresaw must not leave its workers waiting for ever: they get its error.
+    private async Task PumpGuardedAsync()
+    {
+        try
+        {
+            await PumpAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            lock (_gate)
+            {
+                _pumping = false;
+            }
+
+            Refuse(exception);
         }
     }
 
