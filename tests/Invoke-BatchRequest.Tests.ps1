@@ -188,6 +188,18 @@ Describe 'Invoke-BatchRequest' {
         ($times[-1] - $times[0]).TotalSeconds | Should -BeGreaterThan (29 / $Rate - 0.3)
     }
 
+    It 'counts StartTime and DurationMs from the first attempt, not from the wait for the rate before it' {
+        $records = foreach ($i in 1..5) { @{ id = "pw$i"; uri = "$($Base)delay/1?id=pw$i" } }
+        $file = New-RequestFile -Path (Join-Path $Work 'paced-wait.json') -Records $records
+
+        $results = @(Import-RequestFile $file | Invoke-BatchRequest -ThrottleLimit 5 -RequestsPerSecond 4 | Sort-Object StartTime)
+
+        $results.Status | Sort-Object -Unique | Should -Be 'Succeeded'
+        # The rate holds the fifth record about a second before its attempt: none of that is its duration.
+        $results | ForEach-Object { $_.DurationMs | Should -BeLessThan 200 -Because "$($_.Id) waited for the rate before its attempt" }
+        ($results[-1].StartTime - $results[0].StartTime).TotalSeconds | Should -BeGreaterThan 0.7
+    }
+
     It 'stops sending when a downstream command has had enough' {
         $records = foreach ($i in 1..200) { @{ id = "f$i"; uri = "$($Base)delay/200?id=f$i" } }
         $file = New-RequestFile -Path (Join-Path $Work 'first.json') -Records $records

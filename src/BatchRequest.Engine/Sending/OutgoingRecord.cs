@@ -1,3 +1,4 @@
+using System;
 using System.Threading;
 using BatchRequest.Engine.Requests;
 using BatchRequest.Model.Requests;
@@ -39,7 +40,18 @@ public sealed class OutgoingRecord
     /// <summary>Attempts that started to leave the machine so far.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
 
-    internal void CountAttempt() => Interlocked.Increment(ref _attempts);
+    /// <summary>When the first attempt was let through admission: wall clock and timestamp; null before it.</summary>
+    internal (DateTimeOffset At, long Timestamp)? FirstAttempt { get; private set; }
+
+    /// <summary>Counts an attempt let through admission at <paramref name="at"/>; the first one is kept.</summary>
+    internal void CountAttempt(DateTimeOffset at, long timestamp)
+    {
+        // A record's attempts run one after another, so the first is only ever set once.
+        if (Interlocked.Increment(ref _attempts) == 1)
+        {
+            FirstAttempt = (at, timestamp);
+        }
+    }
 
     /// <summary>Marks the record as waiting out a retry delay; false when it already was.</summary>
     internal bool BeginRetryWait() => Interlocked.Exchange(ref _waitingToRetry, 1) == 0;

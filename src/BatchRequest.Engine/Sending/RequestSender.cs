@@ -90,8 +90,8 @@ public sealed class RequestSender : IDisposable
     public async Task<BatchResult> SendAsync(OutgoingRecord outgoing, CancellationToken cancellationToken)
     {
         var record = outgoing.Record;
-        var startTime = _time.GetUtcNow();
-        var started = _time.GetTimestamp();
+        var waitStart = _time.GetUtcNow();
+        var waitStarted = _time.GetTimestamp();
 
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var recordTimeout = record.Timeout ?? _options.RecordTimeout;
@@ -119,8 +119,11 @@ public sealed class RequestSender : IDisposable
             EndRetryWait(outgoing);
         }
 
+        // Time spent waiting for admission before the first attempt (a rate, a shared quota) is not the record's:
+        // its start and duration count from that attempt, or from here for a record that never left.
         var expiredBudget = budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested ? recordTimeout : null;
-        return _outcomes.ToResult(outgoing, outcome, expiredBudget, startTime, _time.GetElapsedTime(started));
+        var (startTime, from) = outgoing.FirstAttempt ?? (waitStart, waitStarted);
+        return _outcomes.ToResult(outgoing, outcome, expiredBudget, startTime, _time.GetElapsedTime(from));
     }
 
     /// <summary>
@@ -220,7 +223,7 @@ public sealed class RequestSender : IDisposable
             _exchange.EnsureMaySend(outgoing.Record, outgoing.Record.Uri, carriesSecrets: true);
             ticket = await _admission.AdmitAsync(host, cancellationToken).ConfigureAwait(false);
             started = _time.GetTimestamp();
-            outgoing.CountAttempt();
+            outgoing.CountAttempt(_time.GetUtcNow(), started.Value);
             var answer = await _exchange.RunAsync(outgoing, cancellationToken).ConfigureAwait(false);
             ticket.Complete(new AttemptFeedback(
                 SignalOf(answer.StatusCode),
