@@ -99,7 +99,8 @@ internal sealed class SharedSlots : IDisposable
             Waiter? next;
             lock (_gate)
             {
-                next = _waiting.Find(waiter => waiter.Host == host);
+                var found = FirstFor(_waiting, host);
+                next = found < 0 ? null : _waiting[found];
                 if (next is null)
                 {
                     // The worker that gave it back usually asks again within a moment: keep it for that moment.
@@ -107,7 +108,7 @@ internal sealed class SharedSlots : IDisposable
                     break;
                 }
 
-                _waiting.Remove(next);
+                _waiting.RemoveAt(found);
             }
 
             if (next.Granted.TrySetResult(new SlotGrant(lease, host, TimeSpan.Zero)))
@@ -136,7 +137,12 @@ internal sealed class SharedSlots : IDisposable
     {
         lock (_gate)
         {
-            var idle = _idle.FindIndex(grant => grant.Host == host);
+            var idle = _idle.Count - 1;
+            while (idle >= 0 && _idle[idle].Host != host)
+            {
+                idle--;
+            }
+
             if (idle < 0)
             {
                 return null;
@@ -320,10 +326,18 @@ internal sealed class SharedSlots : IDisposable
 
         lock (_gate)
         {
-            if (_idle.RemoveAll(grant => grant.Lease == lease) == 0)
+            var kept = _idle.Count - 1;
+            while (kept >= 0 && _idle[kept].Lease != lease)
+            {
+                kept--;
+            }
+
+            if (kept < 0)
             {
                 return;
             }
+
+            _idle.RemoveAt(kept);
         }
 
         Release(lease);
@@ -343,6 +357,20 @@ internal sealed class SharedSlots : IDisposable
         while (held > (current = Volatile.Read(ref _highest)) && Interlocked.CompareExchange(ref _highest, held, current) != current)
         {
         }
+    }
+
+    // Per request, under the lock: loops here rather than predicates, which would allocate a closure each time.
+    private static int FirstFor(List<Waiter> waiting, string host)
+    {
+        for (var i = 0; i < waiting.Count; i++)
+        {
+            if (waiting[i].Host == host)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>One worker waiting for a slot, with the lease it will hold when the store grants one.</summary>
