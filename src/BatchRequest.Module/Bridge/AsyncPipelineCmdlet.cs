@@ -20,7 +20,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
 
     // Wakes the pipeline thread parked in WaitWhileWriting. No spinning: on two cores a spinning pipeline
     // thread takes the CPU the workers need, and it parks once per record while the input is full.
-    private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 0);
+    private readonly WakeSignal _wake = new();
     private readonly Channel<QueuedWrite> _queue = Channel.CreateUnbounded<QueuedWrite>(
         new UnboundedChannelOptions { SingleReader = true });
 
@@ -140,7 +140,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     protected void WaitWhileWriting(Task work)
     {
         EnsurePipelineThread();
-        work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_wakeUp ??= _wake.Set);
+        work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_wakeUp ??= _wake.Ring);
         while (true)
         {
             WriteQueued();
@@ -165,11 +165,10 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
                 throw new PipelineStoppedException();
             }
 
-            // Reset before looking again, so that a write or an end between the look and the wait is not missed.
-            _wake.Reset();
+            _wake.Prepare();
             if (!work.IsCompleted && !_queue.Reader.TryPeek(out _) && !_stopping.IsCancellationRequested)
             {
-                _wake.Wait(ProgressInterval);
+                _wake.Park(ProgressInterval);
             }
         }
     }
@@ -191,7 +190,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing()
     {
         _stopping.Cancel();
-        _wake.Set();
+        _wake.Ring();
     }
 
     public void Dispose()
@@ -203,11 +202,9 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
             // A downstream command that has had enough (Select-Object -First) ends the pipeline with neither
             // StopProcessing nor EndProcessing: the work still running is cancelled here.
             _stopping.Cancel();
-            _wake.Set();
+            _wake.Ring();
             Dispose(true);
             _stopping.Dispose();
-
-            // _wake is not disposed: a worker still finishing may set it, and it holds no handle unless asked for one.
             GC.SuppressFinalize(this);
         }
     }
@@ -221,7 +218,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
     {
         // Unbounded: its length is bounded by the work in flight, because producers wait on the pipeline thread.
         _queue.Writer.TryWrite(new QueuedWrite(kind, payload));
-        _wake.Set();
+        _wake.Ring();
     }
 
     private void Write(QueuedWrite item)
