@@ -19,8 +19,10 @@
          (bench/SharedQuotaScenario.ps1).
       (D, S and A's adaptive rows: bench/AdaptiveAndColdStart.ps1.)
     Peers: Python asyncio + aiohttp with Semaphore(T) (bench/peers/aiohttp_batch.py), curl --parallel
-    --parallel-max T fed by a config file of URLs, hey -n N -c T as the raw ceiling of the machine, and
-    ForEach-Object -Parallel { Invoke-RestMethod } -ThrottleLimit T in the pinned pwsh (bench/peers/foreach-parallel.ps1).
+    --parallel-max T fed by a config file of URLs, hey -n N -c T as the raw ceiling of the machine,
+    ForEach-Object -Parallel { Invoke-RestMethod } -ThrottleLimit T in the pinned pwsh (bench/peers/foreach-parallel.ps1),
+    and the runtime's own HttpClient with T workers and no PowerShell (bench/peers/HttpClientBatch, built here): what
+    the engine sends through, in a process as fresh as BatchRequest's own.
     The Debian packages of the peers (python3-aiohttp curl hey) are installed with apt-get when missing.
 
     BatchRequest runs the README's pipeline, Import-RequestFile | Invoke-BatchRequest | Export-Csv, twice per run:
@@ -28,7 +30,7 @@
     (bench/Measure-BatchRequestProcess.ps1: the pipeline's own time and the whole process). After B's runs,
     Measure-ResultCost breaks the time per record down by stage and by property of the result. The peers
     are timed as whole processes; those that report the time of the batch alone (aiohttp, hey, ForEach-Object
-    -Parallel) are shown with it too. Each run starts every tool once, in an order that rotates from run to run;
+    -Parallel, HttpClient) are shown with it too. Each run starts every tool once, in an order that rotates from run to run;
     the report gives medians over the runs, and ratios to the peers computed within each run, then their median.
 
     Through the server's stats and ledger it checks, for every run: requests in flight at most (exactly T
@@ -449,6 +451,15 @@ function Invoke-HeyPeer {
     New-ToolRun -ProcessSeconds $outcome.Seconds -InProcessSeconds $total -Ok $ok -Problem (Get-ProcessProblem $outcome)
 }
 
+function Invoke-HttpClientPeer {
+    param([string] $UrlFile)
+    $outcome = Invoke-TimedProcess -Command @((Get-DotnetPath), $HttpClientPeer, $UrlFile, $ThrottleLimit)
+    $report = ConvertFrom-LastJsonLine $outcome.StdOut
+    $problem = Get-ProcessProblem $outcome
+    if (-not $report) { return New-ToolRun -ProcessSeconds $outcome.Seconds -Ok 0 -Problem ($problem ?? 'no report') }
+    New-ToolRun -ProcessSeconds $outcome.Seconds -InProcessSeconds $report.elapsedSeconds -Ok $report.ok -Problem $problem
+}
+
 function Invoke-ForEachParallelPeer {
     param([string] $UrlFile)
     $pwsh = @(Get-PwshCommand)
@@ -476,6 +487,7 @@ function Get-ToolSet {
     if ('curl' -in $Available) { $tools['curl'] = @{ Command = 'Invoke-CurlPeer'; Parameters = @{ CurlConfig = $Inputs.CurlConfig } } }
     if ('hey' -in $Available) { $tools['hey'] = @{ Command = 'Invoke-HeyPeer'; Parameters = @{ Url = $HeyUrl; Count = $Inputs.Count } } }
     $tools['ForEach-Object -Parallel'] = @{ Command = 'Invoke-ForEachParallelPeer'; Parameters = @{ UrlFile = $Inputs.UrlFile } }
+    $tools['HttpClient'] = @{ Command = 'Invoke-HttpClientPeer'; Parameters = @{ UrlFile = $Inputs.UrlFile } }
     $tools
 }
 
@@ -612,6 +624,14 @@ function Get-MachineInfo {
     }
 }
 
+function Build-HttpClientPeer {
+    <# Builds bench/peers/HttpClientBatch for the runtime of this pwsh; returns the path of its assembly. #>
+    $output = Join-Path $WorkDir 'httpclient'
+    & (Get-DotnetPath) build (Join-Path $PSScriptRoot 'peers/HttpClientBatch') -c Release -o $output --nologo -v quiet '-clp:ErrorsOnly' | Out-Host
+    if ($LASTEXITCODE -ne 0) { throw "Building bench/peers/HttpClientBatch failed with exit code $LASTEXITCODE." }
+    Join-Path $output 'HttpClientBatch.dll'
+}
+
 function Get-LoadAverage { ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3) -join ' ' }
 
 function Get-Versions {
@@ -629,6 +649,7 @@ function Get-Versions {
     }
     if ('curl' -in $Available) { $versions['curl'] = "$((& curl --version | Select-Object -First 1) -replace '^curl (\S+).*', '$1') (Debian $(Get-DebianVersion 'curl'))" }
     if ('hey' -in $Available) { $versions['hey'] = "Debian $(Get-DebianVersion 'hey')" }
+    $versions['HttpClient'] = "$([Runtime.InteropServices.RuntimeInformation]::FrameworkDescription), SocketsHttpHandler"
     $versions
 }
 
@@ -800,6 +821,11 @@ function Format-ScenarioB {
         $ratio = $aiohttpRun.InProcess / $own.InProcess
         Format-Check ($ratio -ge 3) "Target: BatchRequest (own process, in-process) at least 3× aiohttp's rate: $(Format-Number $ratio)×"
     }
+    # Not a target: how far the pipeline in a fresh pwsh is from the HttpClient it sends through, in a fresh process too.
+    $httpClientRun = $summaries | Where-Object Tool -EQ 'HttpClient'
+    if ($own -and $own.InProcess -and $httpClientRun -and $httpClientRun.InProcess) {
+        "- Reference: BatchRequest (own process, in-process) runs at $(Format-Number ($httpClientRun.InProcess / $own.InProcess))× the rate of a bare HttpClient batch in a fresh process (no PowerShell, no results, no Export-Csv)"
+    }
     $problems = @(Format-ProblemLines $summaries)
     if ($problems) { ''; 'Problems:'; ''; $problems }
     ''
@@ -926,6 +952,7 @@ function Write-Results {
                 'Python*' { '`bench/peers/aiohttp_batch.py`: asyncio, `Semaphore(T)`, `TCPConnector(limit=T)`' }
                 'curl' { '`curl --parallel --parallel-max T --config urls.curl` (url/output pairs)' }
                 'hey' { '`hey -n N -c T URL`: one URL N times, the raw ceiling' }
+                'HttpClient' { '`bench/peers/HttpClientBatch`: one `HttpClient`, T workers taking the next URL, `MaxConnectionsPerServer = T`, no PowerShell; what the engine sends through' }
             }
             "| $key | $($Versions[$key]) | $runAs |"
         }
@@ -971,6 +998,7 @@ if (-not (Test-Path -LiteralPath $ModulePath)) { throw "No built module at $($Mo
 Import-Module $ModulePath
 $null = New-Item -ItemType Directory -Path $WorkDir -Force
 $Available = @(Install-PeerPackages)
+$HttpClientPeer = Build-HttpClientPeer
 $machine = Get-MachineInfo
 $versions = Get-Versions
 $loadBefore = Get-LoadAverage
