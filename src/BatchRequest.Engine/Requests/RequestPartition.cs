@@ -66,7 +66,7 @@ public sealed class RequestPartition
 /// </summary>
 internal readonly struct IdDigest : IEquatable<IdDigest>
 {
-    private IdDigest(ulong high, ulong low)
+    internal IdDigest(ulong high, ulong low)
     {
         High = high;
         Low = low;

@@ -102,6 +102,18 @@ public sealed class RequestBatchReaderTests : IDisposable
     }
 
     [Fact]
+    public void IdDigestSet_DigestsThatAllStartAtTheLastSlot_WrapAroundAndSurviveGrowth()
+    {
+        // One table (high bits 0), every first probe at its last slot: the probes wrap to the start, and the table
+        // grows twice (16, 24, 36 slots) with its digests moved, none lost and none doubled.
+        var set = new IdDigestSet();
+        var digests = Enumerable.Range(1, 25).Select(i => new IdDigest(0, 0xFFFF_FFFF_0000_0000UL | (ulong)i)).ToArray();
+        Assert.All(digests, digest => Assert.True(set.Add(digest)));
+        Assert.All(digests, digest => Assert.False(set.Add(digest)));
+        Assert.True(set.Add(new IdDigest(0, 0xFFFF_FFFF_0000_0000UL | 26)));
+    }
+
+    [Fact]
     public void Read_FileChangedAfterValidation_Stops()
     {
         var file = Write("moving.json", """[ { "uri": "http://h/1" } ]""");
