@@ -249,10 +249,13 @@ function Test-Arrivals {
     param($Server, [string] $IdPrefix, [int] $Count, $Stats)
     if ($Count -gt $LedgerLimit -or -not $IdPrefix) {
         # Only the count: above -LedgerLimit, or for hey, which sends one URL N times.
-        return [pscustomobject]@{ Ok = ($Stats.served -eq $Count); Text = "$($Stats.served) of $Count (count only)" }
+        return [pscustomobject]@{ Ok = ($Stats.served -eq $Count); Text = "$($Stats.served) of $Count (count only)"; FirstArrival = $null }
     }
     $seen = [Collections.Generic.Dictionary[string, int]]::new()
+    $first = $null
     foreach ($arrival in Get-TestServerLedger $Server) {
+        $time = [DateTimeOffset]$arrival.time
+        if ($null -eq $first -or $time -lt $first) { $first = $time }
         $key = [string]$arrival.id
         $times = 0
         $null = $seen.TryGetValue($key, [ref]$times)
@@ -269,7 +272,7 @@ function Test-Arrivals {
     $foreign = $seen.Count - $once - $repeated
     $ok = $once -eq $Count -and $foreign -eq 0
     $text = if ($ok) { "$Count once" } else { "$once once, $repeated repeated, $missing missing, $foreign unknown" }
-    [pscustomobject]@{ Ok = $ok; Text = $text }
+    [pscustomobject]@{ Ok = $ok; Text = $text; FirstArrival = $first }
 }
 
 function Invoke-ToolRun {
@@ -299,6 +302,7 @@ function Invoke-ToolRun {
         Served           = [long]$stats.served
         ArrivalsOk       = $arrivals.Ok
         ArrivalsText     = $arrivals.Text
+        FirstArrival     = $arrivals.FirstArrival
     }
 }
 
@@ -770,9 +774,36 @@ function Format-ScenarioA {
     if ($warm) {
         Format-Check ($warm.InProcess / $bound -le 1.05) "Target: BatchRequest (warm session) at most 1.05× the bound: $(Format-Number ($warm.InProcess / $bound) '0.000')×"
     }
+    # Issue 13: the pipeline in its own pwsh, its batch against the bound and its whole process against curl's.
+    $own = $summaries | Where-Object Tool -EQ 'BatchRequest (own process)'
+    if ($own -and $own.InProcess) {
+        Format-Check ($own.InProcess / $bound -le 1.10) "Target: BatchRequest (own process, in-process) at most 1.10× the bound: $(Format-Number ($own.InProcess / $bound) '0.000')×"
+    }
+    $curl = Get-PeerRatios -Results $Result.Results -Peers 'curl'
+    if ($curl.Process) {
+        Format-Check ($curl.Process -le 1.40) "Target: BatchRequest (own process, whole process) at most 1.40× curl's whole process: $(Format-Number $curl.Process)×"
+    }
+    Format-FirstArrival -Results $Result.Results -Bound $bound
     $problems = @(Format-ProblemLines $summaries)
     if ($problems) { ''; 'Problems:'; ''; $problems }
     ''
+}
+
+function Format-FirstArrival {
+    <#
+        Where an own-process batch loses time to the bound: from the pipeline's start (the batch clock) to the first
+        request the server saw, and the rest; set beside the fastest peer's batch against the same server.
+    #>
+    param([object[]] $Results, [double] $Bound)
+    $waits = @($Results | Where-Object { $_.Tool -EQ 'BatchRequest (own process)' -and $_.FirstArrival -and $_.Extra.batchStartedUnixMs } |
+        ForEach-Object { ($_.FirstArrival.ToUnixTimeMilliseconds() - $_.Extra.batchStartedUnixMs) / 1000 })
+    if (-not $waits) { return }
+    $wait = Get-Median $waits
+    $own = Get-Median @($Results | Where-Object Tool -EQ 'BatchRequest (own process)' | ForEach-Object InProcessSeconds)
+    $hey = Get-Median @($Results | Where-Object { $_.Tool -EQ 'hey' -and $_.InProcessSeconds } | ForEach-Object InProcessSeconds)
+    $line = "- Reference: BatchRequest (own process) sent its first request $(Format-Number ($wait * 1000) '0') ms after the pipeline started (median), and took $(Format-Number ($own - $wait)) s from there ($(Format-Number (($own - $wait) / $Bound))× the bound)"
+    if ($hey) { $line += "; hey's whole batch against the same server took $(Format-Number ($hey / $Bound))× the bound" }
+    $line
 }
 
 function Format-ScenarioB {
