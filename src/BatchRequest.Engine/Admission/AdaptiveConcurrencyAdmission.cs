@@ -113,14 +113,17 @@ internal sealed class AdaptiveConcurrencyAdmission : IAdmission, ILimitReporter
             return new Ticket(this, _limit.Epoch, _inFlight);
         }
 
-        private void Learn(AttemptFeedback feedback, long epoch, int inFlight)
+        private void Learn(AttemptFeedback feedback, long epoch, int inFlightAtAdmission)
         {
             int previous, current;
             bool changed;
             lock (_limit)
             {
+                // The limit was in use if it was when the attempt started or is now, as it ends (itself still
+                // counted): the first attempts of a batch start almost alone, yet the slots fill behind them, and
+                // judged by their start alone slow start grew by half of what it should in its first round.
                 previous = _limit.Limit;
-                changed = _limit.Learn(feedback, epoch, inFlight);
+                changed = _limit.Learn(feedback, epoch, Math.Max(inFlightAtAdmission, _inFlight));
                 current = _limit.Limit;
                 ServeWaiting();
             }

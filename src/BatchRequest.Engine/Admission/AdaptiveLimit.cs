@@ -17,7 +17,7 @@ namespace BatchRequest.Engine.Admission;
 /// <see cref="LatencyTolerance"/> times the lowest seen multiplies the limit by <see cref="BackoffRatio"/> (or takes one
 /// slot, whichever is more). Attempts
 /// admitted before that cut are one event: they cut the limit once, not once each.</item>
-/// <item>The limit grows only while it is used (half of it in flight), and stays between 1 and the ceiling.</item>
+/// <item>The limit grows only while it is used (half of it in flight when an attempt starts or ends), and stays between 1 and the ceiling.</item>
 /// </list>
 /// </remarks>
 public sealed class AdaptiveLimit
@@ -88,8 +88,8 @@ public sealed class AdaptiveLimit
     /// <summary>Learns from one attempt; true when that changed <see cref="Limit"/>.</summary>
     /// <param name="feedback">How the attempt ended.</param>
     /// <param name="epochAtAdmission"><see cref="Epoch"/> when the attempt was admitted.</param>
-    /// <param name="inFlightAtAdmission">Attempts in flight when it was admitted, itself included.</param>
-    public bool Learn(AttemptFeedback feedback, long epochAtAdmission, int inFlightAtAdmission)
+    /// <param name="inFlight">Attempts in flight while it was: the more of those at its admission and at its end, itself included.</param>
+    public bool Learn(AttemptFeedback feedback, long epochAtAdmission, int inFlight)
     {
         var before = Limit;
         switch (feedback.Signal)
@@ -100,7 +100,7 @@ public sealed class AdaptiveLimit
             case AttemptSignal.Answered when LatencyRose(feedback.Latency):
                 Cut(epochAtAdmission);
                 break;
-            case AttemptSignal.Answered when 2 * inFlightAtAdmission >= _limit:
+            case AttemptSignal.Answered when 2 * inFlight >= _limit:
                 _limit = Math.Min(_ceiling, _limit + Growth());
                 break;
         }

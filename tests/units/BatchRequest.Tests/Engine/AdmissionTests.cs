@@ -38,7 +38,7 @@ public sealed class AdmissionTests
 
         for (var i = 0; i < 100; i++)
         {
-            limit.Learn(Answered(), limit.Epoch, inFlightAtAdmission: 3);
+            limit.Learn(Answered(), limit.Epoch, inFlight: 3);
         }
 
         Assert.Equal(AdaptiveLimit.InitialLimit, limit.Limit);
@@ -167,6 +167,33 @@ public sealed class AdmissionTests
         second.Dispose();
         (await fourth.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
         Assert.Equal(new LimitReport(2, 2, 2, 2), admission.Report());
+    }
+
+    [Fact]
+    public async Task AdaptiveAdmission_FirstAttemptsStartAloneAsTheSlotsFill_EachGoodAnswerStillGrowsTheLimit()
+    {
+        using var admission = new AdaptiveConcurrencyAdmission(64, _clock);
+        var tickets = new List<IAdmissionTicket>();
+        for (var i = 0; i < AdaptiveLimit.InitialLimit; i++)
+        {
+            tickets.Add(await admission.AdmitAsync("api", CancellationToken.None));
+        }
+
+        // The rest of the batch waits; each slot the limit gains goes to the next of them at once.
+        var waiting = Enumerable.Range(0, 100).Select(_ => admission.AdmitAsync("api", CancellationToken.None).AsTask()).ToList();
+
+        // The first ones were admitted with one, two, three in flight, but all of the slots are in use when they answer.
+        foreach (var ticket in tickets)
+        {
+            ticket.Complete(Answered());
+        }
+
+        Assert.Equal(3 * AdaptiveLimit.InitialLimit, admission.Report().Current);
+        tickets.ForEach(ticket => ticket.Dispose());
+        foreach (var next in waiting)
+        {
+            (await next.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
+        }
     }
 
     [Fact]
