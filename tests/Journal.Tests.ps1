@@ -71,6 +71,45 @@ Describe 'Invoke-BatchRequest -JournalPath' {
         ($entries | Where-Object { $_.Event -eq 'Result' -and $_.Id -eq 'j1' }).Status | Should -Be 'Succeeded'
     }
 
+    It 'reads a journal back in lines that Export-Csv and ConvertTo-Json write as they read: names and milliseconds' {
+        $records = @(
+            @{ id = 'jr1'; uri = "$($Base)flaky/1/503?id=jr1-$([guid]::NewGuid())" }
+            @{ id = 'jr2'; uri = "$($Base)status/404?id=jr2" }
+        )
+        $file = New-RequestFile -Path (Join-Path $Work 'lines.json') -Records $records
+        $journal = Join-Path $Work 'lines.ndjson'
+        $null = Import-RequestFile $file |
+            Invoke-BatchRequest -JournalPath $journal -RetryIntervalSec 0.05 -ErrorAction SilentlyContinue
+
+        $lines = @(Import-BatchJournal $journal)
+
+        $json = $lines | ConvertTo-Json | ConvertFrom-Json
+        $retried = $json | Where-Object { $_.Event -eq 'Result' -and $_.Id -eq 'jr1' }
+        $retried.Status | Should -Be 'Succeeded'
+        $retried.ErrorKind | Should -Be 'None'
+        $retried.Attempts | Should -Be 2
+        $retried.DurationMs | Should -BeOfType [double]
+        $retried.DurationMs | Should -BeGreaterThan 0
+        $failed = $json | Where-Object { $_.Event -eq 'Result' -and $_.Id -eq 'jr2' }
+        ($failed.Status, $failed.ErrorKind, $failed.StatusCode) | Should -Be @('Failed', 'HttpStatus', 404)
+        $retry = @($json | Where-Object Event -EQ 'Retry')
+        $retry.Count | Should -Be 1
+        $retry[0].DelayMs | Should -BeGreaterThan 0
+        $json.Event | Sort-Object -Unique | Should -Be @('Result', 'Retry', 'Run', 'Sending')
+
+        $csv = Join-Path $Work 'lines.csv'
+        $lines | Export-Csv -LiteralPath $csv
+        Get-Content -LiteralPath $csv -Raw | Should -Not -Match 'System\.|BatchRequest\.|Ticks'
+        $rows = @(Import-Csv -LiteralPath $csv)
+        $rows.Count | Should -Be $lines.Count
+        [double]::Parse(($rows | Where-Object { $_.Event -eq 'Result' -and $_.Id -eq 'jr1' }).DurationMs, [cultureinfo]::InvariantCulture) |
+            Should -BeGreaterThan 0
+
+        # The table's headers are property names, and all of them fit an 80-column console.
+        $table = ($lines | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_ -match '\S' } | Select-Object -First 1
+        ($table -split '\s+' | Where-Object { $_ }) | Should -Be @('Line', 'Time', 'Event', 'Id', 'Status', 'StatusCode', 'DurationMs')
+    }
+
     It 'refuses <Name> with a stable error id' -TestCases @(
         @{ Name = 'an existing journal without -Resume'; Resume = $false; ErrorId = 'JournalExists' }
         @{ Name = '-Resume without -JournalPath'; Resume = $true; ErrorId = 'ResumeRequiresJournal' }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Resources;
+using BatchRequest.Model.Journal;
 using BatchRequest.Model.Results;
 
 namespace BatchRequest.Engine.Journal;
@@ -88,6 +89,31 @@ public sealed class JournalEntry
 
     /// <summary>1-based line of the journal this entry was read from; 0 for an entry not read from a file.</summary>
     public long Line { get; init; }
+
+    /// <summary>This entry as Import-BatchJournal hands it out: names for enums, milliseconds for durations.</summary>
+    public JournalLine ToLine() => new()
+    {
+        Line = Line,
+        Time = Time,
+        Event = Event.ToString(),
+        Id = Id,
+        Status = Status?.ToString(),
+        StatusCode = StatusCode,
+        Attempts = Attempts,
+        ErrorKind = ErrorKind?.ToString(),
+        DurationMs = Duration is { } duration ? Math.Round(duration.TotalMilliseconds, 3) : null,
+        DelayMs = Delay is { } delay ? Math.Round(delay.TotalMilliseconds, 3) : null,
+        StartTime = StartTime,
+        Method = Method,
+        Uri = Uri,
+        IdempotencyKey = IdempotencyKey,
+        Fingerprint = Fingerprint,
+        BatchId = BatchId,
+        Host = Host,
+        ResumeAt = ResumeAt,
+        Limit = Limit,
+        PreviousLimit = PreviousLimit,
+    };
 
     internal void WriteTo(Utf8JsonWriter json)
     {

@@ -6,6 +6,7 @@ using BatchRequest.Binding;
 using BatchRequest.Engine.Common;
 using BatchRequest.Engine.Journal;
 using BatchRequest.Errors;
+using BatchRequest.Model.Journal;
 using BatchRequest.Resources;
 
 namespace BatchRequest.Commands;
@@ -15,7 +16,7 @@ namespace BatchRequest.Commands;
 /// line torn by a kill is skipped with a warning.
 /// </summary>
 [Cmdlet(VerbsData.Import, "BatchJournal", DefaultParameterSetName = PathSet)]
-[OutputType(typeof(JournalEntry))]
+[OutputType(typeof(JournalLine))]
 public sealed class ImportBatchJournalCommand : PSCmdlet
 {
     private const string PathSet = "Path";
@@ -41,7 +42,7 @@ public sealed class ImportBatchJournalCommand : PSCmdlet
             {
                 foreach (var entry in JournalReader.Read(file, line => tornLine = line))
                 {
-                    WriteObject(entry);
+                    WriteObject(entry.ToLine());
                 }
             }
             catch (JournalException exception)
