@@ -197,6 +197,26 @@ public sealed class AdmissionTests
     }
 
     [Fact]
+    public async Task AdaptiveAdmission_AFewRecordsWithNothingBehindThem_DoNotGrowTheLimit()
+    {
+        using var admission = new AdaptiveConcurrencyAdmission(64, _clock);
+        var tickets = new List<IAdmissionTicket>();
+        for (var i = 0; i < 3; i++)
+        {
+            tickets.Add(await admission.AdmitAsync("api", CancellationToken.None));
+        }
+
+        // Three of eight slots in use at every start and every end: the limit was never what held the batch back.
+        foreach (var ticket in tickets)
+        {
+            ticket.Complete(Answered());
+            ticket.Dispose();
+        }
+
+        Assert.Equal(AdaptiveLimit.InitialLimit, admission.Report().Current);
+    }
+
+    [Fact]
     public async Task AdaptiveAdmission_WaitCancelled_TakesNoSlot()
     {
         using var admission = new AdaptiveConcurrencyAdmission(1, _clock);
