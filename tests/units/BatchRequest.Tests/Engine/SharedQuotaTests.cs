@@ -130,7 +130,8 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
     public async Task Acquire_SlotGivenBackWhileAnotherWaits_GoesToTheOneThatWaitedNotToTheOneThatGaveItBack()
     {
         var name = "turns-" + Guid.NewGuid().ToString("N")[..8];
-        using var holder = Connect(name, unique: false);
+        using var releases = new SemaphoreSlim(0);
+        using var holder = Connect(name, onReleased: () => releases.Release(), unique: false);
         using var waiter = Connect(name, unique: false);
         Assert.Equal(1, (await holder.TryAcquireAsync(["h1"], 1, "api:443", null)).Granted);
         Assert.Equal(0, (await waiter.TryAcquireAsync(["w1"], 1, "api:443", null)).Granted);
@@ -139,6 +140,11 @@ public sealed class SharedQuotaTests : IClassFixture<RedisFixture>
         var holderAgain = await holder.TryAcquireAsync(["h2"], 1, "api:443", null);
         var waiterTurn = await waiter.TryAcquireAsync(["w1"], 1, "api:443", null);
         waiter.Release("w1");
+
+        // A release is fire-and-forget on its own connection, so the holder's next ask on another connection could
+        // overtake it: the holder asks once it has heard of both releases, its own and the waiter's.
+        Assert.True(await releases.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(await releases.WaitAsync(TimeSpan.FromSeconds(5)));
         var holderTurn = await holder.TryAcquireAsync(["h2"], 1, "api:443", null);
 
         Assert.Equal((0, 1, 1), (holderAgain.Granted, waiterTurn.Granted, holderTurn.Granted));
