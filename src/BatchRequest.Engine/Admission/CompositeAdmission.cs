@@ -62,11 +62,36 @@ public sealed class CompositeAdmission : IAdmission
         return new CompositeAdmission(parts);
     }
 
+    // Loops, not LINQ: these are read once, at the end of a batch, where a fresh process would compile LINQ's
+    // code for the nullable report types first.
+
     /// <summary>What the shared quota did for this process; null without one.</summary>
-    public QuotaReport? Quota() => _parts.OfType<SharedQuotaAdmission>().Select(part => (QuotaReport?)part.Report()).FirstOrDefault();
+    public QuotaReport? Quota()
+    {
+        foreach (var part in _parts)
+        {
+            if (part is SharedQuotaAdmission quota)
+            {
+                return quota.Report();
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The concurrency limit of the part that limits concurrency; null when none does.</summary>
-    public LimitReport? Report() => _parts.OfType<ILimitReporter>().Select(part => (LimitReport?)part.Report()).FirstOrDefault();
+    public LimitReport? Report()
+    {
+        foreach (var part in _parts)
+        {
+            if (part is ILimitReporter limit)
+            {
+                return limit.Report();
+            }
+        }
+
+        return null;
+    }
 
     public async ValueTask<IAdmissionTicket> AdmitAsync(string host, CancellationToken cancellationToken)
     {

@@ -33,8 +33,12 @@ public sealed class RequestSender : IDisposable
     // Records between a retry's announcement and its attempt: progress tells them from those in flight.
     private long _waitingToRetry;
 
-    // One pipeline per host, so that each host has a circuit of its own.
-    private readonly ConcurrentDictionary<string, ResiliencePipeline<HttpAnswer>> _pipelines = new(StringComparer.OrdinalIgnoreCase);
+    // One pipeline per host, so that each host has a circuit of its own; built once even when a host's first
+    // records arrive together, as a batch's first wave does (in a fresh process a build takes milliseconds).
+    private readonly ConcurrentDictionary<string, Lazy<Task<ResiliencePipeline<HttpAnswer>>>> _pipelines = new(StringComparer.OrdinalIgnoreCase);
+
+    // The first host's pipeline, built in the background from the start, while the records are still being read.
+    private Task<ResiliencePipeline<HttpAnswer>>? _firstPipeline;
 
     /// <param name="options">Validated here; not to be changed afterwards.</param>
     /// <param name="onRetry">Called on a worker thread before each retry; must not block.</param>
@@ -67,6 +71,19 @@ public sealed class RequestSender : IDisposable
         Identity = new RecordIdentity(options.IdempotencyKeyHeader, options.RetryNonIdempotent, batchIdentity);
         _exchange = new AttemptExchange(_client, options, Redactor, _time);
         _outcomes = new OutcomeMapper(options, Redactor);
+        var warmUp = handler is null;
+        _firstPipeline = Task.Run(() =>
+        {
+            var pipeline = BuildPipeline();
+
+            // After the pipeline, which the first record needs first; a pool of the caller's own needs no warm-up.
+            if (warmUp)
+            {
+                SendPathWarmUp.Start(options);
+            }
+
+            return pipeline;
+        });
     }
 
     /// <summary>Masks this batch's secrets in anything shown or written.</summary>
@@ -105,7 +122,7 @@ public sealed class RequestSender : IDisposable
         Outcome<HttpAnswer> outcome;
         try
         {
-            var pipeline = _pipelines.GetOrAdd(record.Uri.Authority, _ => BuildPipeline());
+            var pipeline = await _pipelines.GetOrAdd(record.Uri.Authority, _ => new(PipelineForNewHost)).Value.ConfigureAwait(false);
             outcome = await pipeline.ExecuteOutcomeAsync(
                 static (ctx, sender) => sender.AttemptAsync(ctx),
                 context,
@@ -137,6 +154,9 @@ public sealed class RequestSender : IDisposable
         _client.Dispose();
         _admission.Dispose();
     }
+
+    private Task<ResiliencePipeline<HttpAnswer>> PipelineForNewHost() =>
+        Interlocked.Exchange(ref _firstPipeline, null) ?? Task.FromResult(BuildPipeline());
 
     private ResiliencePipeline<HttpAnswer> BuildPipeline()
     {

@@ -33,6 +33,28 @@ public sealed class RequestSenderTests
     }
 
     [Fact]
+    public async Task WarmUp_ReadsItsCannedAnswer_WithoutOpeningAConnection()
+    {
+        // A proxy that would see any connection the warm-up opened, named both ways a batch can name one.
+        var proxy = new TcpListener(IPAddress.Loopback, 0);
+        proxy.Start();
+        try
+        {
+            var accepting = proxy.AcceptSocketAsync();
+            var options = new SenderOptions { Proxy = new WebProxy($"http://127.0.0.1:{((IPEndPoint)proxy.LocalEndpoint).Port}") };
+
+            var status = await SendPathWarmUp.RunAsync(options).WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.False(accepting.IsCompleted);
+        }
+        finally
+        {
+            proxy.Stop();
+        }
+    }
+
+    [Fact]
     public async Task Send_500Forever_FailsAfterFourAttempts()
     {
         using var sender = new RequestSender(FastRetries());
