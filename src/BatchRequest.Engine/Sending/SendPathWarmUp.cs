@@ -33,9 +33,9 @@ internal static class SendPathWarmUp
         return response.StatusCode;
     }
 
-    /// <summary>Starts the exchange in the background; a failure only means the first records warm up instead.</summary>
+    /// <summary>Starts the exchange without waiting for it; a failure only means the first records warm up instead.</summary>
     public static void Start(SenderOptions options) =>
-        _ = Task.Run(() => RunAsync(options)).ContinueWith(
+        _ = RunAsync(options).ContinueWith(
             static attempt => _ = attempt.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>A connection that swallows the request and reads back the canned answer.</summary>
