@@ -235,20 +235,25 @@ public sealed class AdmissionTests
     [Fact]
     public async Task RateAdmission_StartsInARow_AreSpacedByTheIntervalWithoutABurst()
     {
-        using var rate = new RateAdmission(10, _clock);
+        // The clock moves only once the waiter's timer exists: the third start makes its own after the second has
+        // gone, on another thread, and a move before that would not count for it.
+        var clock = new WatchedClock();
+        using var rate = new RateAdmission(10, clock);
         var interval = TimeSpan.FromSeconds(1.02 / 10);
 
         await rate.AdmitAsync("api", CancellationToken.None);
         var second = rate.AdmitAsync("api", CancellationToken.None).AsTask();
         var third = rate.AdmitAsync("api", CancellationToken.None).AsTask();
 
-        _clock.Advance(interval - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(interval, await clock.NextTimerAsync());
+        clock.Advance(interval - TimeSpan.FromMilliseconds(1));
         await Task.Yield();
         Assert.False(second.IsCompleted);
-        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
         await second.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.False(third.IsCompleted);
-        _clock.Advance(interval);
+        Assert.Equal(interval, await clock.NextTimerAsync());
+        clock.Advance(interval);
         await third.WaitAsync(TimeSpan.FromSeconds(5));
     }
 
