@@ -23,10 +23,14 @@ internal sealed class JsonArrayStream
     private bool _rootIsObject;
     private bool _done;
 
+    // Made once: a lambda over this stream's fields would be a new delegate for every record read.
+    private readonly Func<(bool Found, JsonElement Value, long Line, long Column)> _readStep;
+
     public JsonArrayStream(Stream stream, string file)
     {
         _cursor = new JsonTokenCursor(stream, file);
         _file = file;
+        _readStep = ReadStep;
     }
 
     /// <summary>
@@ -96,34 +100,36 @@ internal sealed class JsonArrayStream
             return false;
         }
 
-        var (found, value, valueLine, valueColumn) = _cursor.Guarded(!_insideArray, () =>
-        {
-            if (!_insideArray)
-            {
-                EnterArray();
-            }
-
-            if (_cursor.TryReadValue(out var next, out var nextLine, out var nextColumn))
-            {
-                return (true, next, nextLine, nextColumn);
-            }
-
-            // The closing bracket of the array; an object-shaped file may hold more defaults after it.
-            if (_rootIsObject)
-            {
-                while (_cursor.NextToken(out _, out _, out _) == JsonTokenType.PropertyName)
-                {
-                    _cursor.SkipValue();
-                }
-            }
-
-            _cursor.EnsureNothingFollows();
-            _done = true;
-            return (false, default(JsonElement), 0L, 0L);
-        });
+        var (found, value, valueLine, valueColumn) = _cursor.Guarded(!_insideArray, _readStep);
 
         (element, line, column) = (value, valueLine, valueColumn);
         return found;
+    }
+
+    private (bool Found, JsonElement Value, long Line, long Column) ReadStep()
+    {
+        if (!_insideArray)
+        {
+            EnterArray();
+        }
+
+        if (_cursor.TryReadValue(out var next, out var nextLine, out var nextColumn))
+        {
+            return (true, next, nextLine, nextColumn);
+        }
+
+        // The closing bracket of the array; an object-shaped file may hold more defaults after it.
+        if (_rootIsObject)
+        {
+            while (_cursor.NextToken(out _, out _, out _) == JsonTokenType.PropertyName)
+            {
+                _cursor.SkipValue();
+            }
+        }
+
+        _cursor.EnsureNothingFollows();
+        _done = true;
+        return (false, default(JsonElement), 0L, 0L);
     }
 
     private void EnterArray()

@@ -110,19 +110,20 @@ public sealed class RequestSender : IDisposable
         var waitStart = _time.GetUtcNow();
         var waitStarted = _time.GetTimestamp();
 
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // A source of its own only for a record with a time budget; the others need nothing but the batch's stop.
         var recordTimeout = record.Timeout ?? _options.RecordTimeout;
+        using var budget = recordTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (recordTimeout is { } timeout)
         {
-            budget.CancelAfter(timeout);
+            budget!.CancelAfter(timeout);
         }
 
-        var context = ResilienceContextPool.Shared.Get(budget.Token);
+        var context = ResilienceContextPool.Shared.Get(budget?.Token ?? cancellationToken);
         context.Properties.Set(RecordKey, outgoing);
         Outcome<HttpAnswer> outcome;
         try
         {
-            var pipeline = await _pipelines.GetOrAdd(record.Uri.Authority, _ => new(PipelineForNewHost)).Value.ConfigureAwait(false);
+            var pipeline = await PipelineFor(record.Uri.Authority).ConfigureAwait(false);
             outcome = await pipeline.ExecuteOutcomeAsync(
                 static (ctx, sender) => sender.AttemptAsync(ctx),
                 context,
@@ -138,7 +139,7 @@ public sealed class RequestSender : IDisposable
 
         // Time spent waiting for admission before the first attempt (a rate, a shared quota) is not the record's:
         // its start and duration count from that attempt, or from here for a record that never left.
-        var expiredBudget = budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested ? recordTimeout : null;
+        var expiredBudget = budget is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested ? recordTimeout : null;
         var (startTime, from) = outgoing.FirstAttempt ?? (waitStart, waitStarted);
         return _outcomes.ToResult(outgoing, outcome, expiredBudget, startTime, _time.GetElapsedTime(from));
     }
@@ -154,6 +155,10 @@ public sealed class RequestSender : IDisposable
         _client.Dispose();
         _admission.Dispose();
     }
+
+    // The sender passed as the factory's state: a lambda capturing it would be a new delegate for every record.
+    private Task<ResiliencePipeline<HttpAnswer>> PipelineFor(string host) =>
+        _pipelines.GetOrAdd(host, static (_, sender) => new(sender.PipelineForNewHost), this).Value;
 
     private Task<ResiliencePipeline<HttpAnswer>> PipelineForNewHost() =>
         Interlocked.Exchange(ref _firstPipeline, null) ?? Task.FromResult(BuildPipeline());
