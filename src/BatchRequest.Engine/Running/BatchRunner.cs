@@ -15,7 +15,7 @@ namespace BatchRequest.Engine.Running;
 /// </summary>
 public sealed class BatchRunner
 {
-    private readonly Channel<(long Sequence, OutgoingRecord Record)> _queue;
+    private readonly Channel<Queued> _queue;
     private readonly IRecordSteps _steps;
     private readonly int _workerCount;
 
@@ -49,7 +49,7 @@ public sealed class BatchRunner
         }
 
         // Room for one more record per worker keeps every slot busy while the producer refills the queue.
-        _queue = Channel.CreateBounded<(long, OutgoingRecord)>(new BoundedChannelOptions(workers)
+        _queue = Channel.CreateBounded<Queued>(new BoundedChannelOptions(workers)
         {
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -75,7 +75,7 @@ public sealed class BatchRunner
             return false;
         }
 
-        if (_queue.Writer.TryWrite((_added, record)))
+        if (_queue.Writer.TryWrite(new Queued(_added, record)))
         {
             _added++;
             return true;
@@ -96,7 +96,7 @@ public sealed class BatchRunner
 
         try
         {
-            await _queue.Writer.WriteAsync((_added, record), cancellationToken).ConfigureAwait(false);
+            await _queue.Writer.WriteAsync(new Queued(_added, record), cancellationToken).ConfigureAwait(false);
             _added++;
         }
         catch (OperationCanceledException)
@@ -175,4 +175,8 @@ public sealed class BatchRunner
             _reorderWindow?.Release();
         }
     }
+
+    // A class, not a tuple: the runtime ships the channel's code for reference types precompiled, while for a
+    // struct a fresh process compiles it first (about 40 methods before the first record is sent).
+    private sealed record Queued(long Sequence, OutgoingRecord Record);
 }

@@ -255,16 +255,7 @@ public abstract class AsyncPipelineCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    private readonly struct QueuedWrite
-    {
-        public QueuedWrite(WriteKind kind, object payload)
-        {
-            Kind = kind;
-            Payload = payload;
-        }
-
-        public WriteKind Kind { get; }
-
-        public object Payload { get; }
-    }
+    // A class, not a struct: the runtime ships the channel's code for reference types precompiled, while for a
+    // struct a fresh process compiles it first (about 25 methods before the first result).
+    private sealed record QueuedWrite(WriteKind Kind, object Payload);
 }
