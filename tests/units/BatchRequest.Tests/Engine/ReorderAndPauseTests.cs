@@ -97,6 +97,25 @@ public sealed class ReorderAndPauseTests
     }
 
     [Fact]
+    public void SummaryBuilder_StatusCodesOutsideThreeDigits_CountedAndListedInOrder()
+    {
+        var builder = new SummaryBuilder();
+        var record = new RequestRecord("r", "GET", new Uri("http://h/"));
+        foreach (var code in new[] { 503, 1234, 200, -7, 200, 99, 1234 })
+        {
+            builder.Add(new BatchResult(record, BatchStatus.Failed) { StatusCode = code, Attempts = 1 });
+        }
+
+        builder.Add(new BatchResult(record, BatchStatus.NotSent));
+        var summary = builder.Build();
+
+        Assert.Equal([-7, 99, 200, 503, 1234], summary.ByStatusCode.Keys);
+        Assert.Equal([1L, 1, 2, 1, 2], summary.ByStatusCode.Values);
+        Assert.Equal((8L, 7L, 1L), (summary.Total, summary.Failed, summary.NotSent));
+        Assert.Equal(["Failed", "NotSent"], summary.ByStatus.Keys);
+    }
+
+    [Fact]
     public void LatencyHistogram_RandomDurations_PercentilesWithinTheDocumentedError()
     {
         var random = new Random(5);
