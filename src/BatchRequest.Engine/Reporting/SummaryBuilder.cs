@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using BatchRequest.Engine.Admission;
 using BatchRequest.Model.Reporting;
 using BatchRequest.Model.Results;
@@ -113,18 +114,7 @@ public sealed class SummaryBuilder
     // In ascending order of code, as the summary lists them.
     private Dictionary<int, long> CountsByStatusCode()
     {
-        var others = new int[_otherStatusCodes?.Count ?? 0];
-        _otherStatusCodes?.Keys.CopyTo(others, 0);
-        Array.Sort(others);
         var counts = new Dictionary<int, long>();
-        foreach (var code in others)
-        {
-            if (code < 0)
-            {
-                counts.Add(code, _otherStatusCodes![code]);
-            }
-        }
-
         for (var code = 0; code < HttpStatusCodes; code++)
         {
             if (_byStatusCode[code] > 0)
@@ -133,15 +123,18 @@ public sealed class SummaryBuilder
             }
         }
 
-        foreach (var code in others)
+        if (_otherStatusCodes is null)
         {
-            if (code >= HttpStatusCodes)
-            {
-                counts.Add(code, _otherStatusCodes![code]);
-            }
+            return counts;
         }
 
-        return counts;
+        // Only for codes no HTTP answer carries: sorted in among the others.
+        foreach (var (code, count) in _otherStatusCodes)
+        {
+            counts.Add(code, count);
+        }
+
+        return counts.OrderBy(pair => pair.Key).ToDictionary(pair => pair.Key, pair => pair.Value);
     }
 
     private long CountOf(BatchStatus status) => (uint)status < (uint)_byStatus.Length ? _byStatus[(int)status] : 0;
